@@ -1,0 +1,36 @@
+// One linter for the whole tree: typescript-eslint's type-aware rules on top of ESLint's own.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'data/**', 'coverage/**', '.bench-data/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      '@typescript-eslint/no-explicit-any': 'error',
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/consistent-type-imports': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+      'no-console': 'error',
+      'no-restricted-properties': [
+        'error',
+        { object: 'describe', property: 'only', message: 'no focused tests' },
+        { object: 'it', property: 'only', message: 'no focused tests' },
+        { object: 'test', property: 'only', message: 'no focused tests' },
+        { object: 'describe', property: 'skip', message: 'no skipped tests' },
+        { object: 'it', property: 'skip', message: 'no skipped tests' },
+        { object: 'test', property: 'skip', message: 'no skipped tests' },
+      ],
+    },
+  },
+  {
+    // The CLI and benchmarks talk to a terminal on purpose.
+    files: ['bench/**', 'bin/**', 'src/cli/**'],
+    rules: { 'no-console': 'off' },
+  },
+  { files: ['**/*.js'], extends: [tseslint.configs.disableTypeChecked] },
+);
