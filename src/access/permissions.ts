@@ -1,0 +1,75 @@
+// Roles bundle permissions; routes declare the one permission they need (default deny: a route
+// that declares none is refused, and a test fails the build). Least privilege by design: the
+// administrator manages people and configuration but does not read personal values in clear.
+
+export const PERMISSIONS = [
+  /** Any logged-in staff member: their own profile, logout, their own API tokens. */
+  'self',
+  'controllers.read',
+  'controllers.write',
+  'subjects.read',
+  'subjects.write',
+  'subjects.erase',
+  /** See personal values in clear (with a stated reason, audited). Requires a second factor. */
+  'pi.reveal',
+  'audit.read',
+  'audit.verify',
+  'users.read',
+  'users.manage',
+] as const;
+export type Permission = (typeof PERMISSIONS)[number];
+
+export const ROLES = [
+  'admin',
+  'privacy_officer',
+  'request_handler',
+  'security_officer',
+  'auditor',
+] as const;
+export type Role = (typeof ROLES)[number];
+
+const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
+  admin: [
+    'self',
+    'controllers.read',
+    'controllers.write',
+    'subjects.read',
+    'audit.read',
+    'users.read',
+    'users.manage',
+  ],
+  privacy_officer: [
+    'self',
+    'controllers.read',
+    'subjects.read',
+    'subjects.write',
+    'subjects.erase',
+    'pi.reveal',
+    'audit.read',
+  ],
+  request_handler: ['self', 'controllers.read', 'subjects.read', 'subjects.write', 'pi.reveal'],
+  security_officer: ['self', 'controllers.read', 'audit.read', 'audit.verify', 'users.read'],
+  auditor: ['self', 'controllers.read', 'subjects.read', 'audit.read', 'audit.verify'],
+};
+
+/** The union of the permissions of `roles`. */
+export function permissionsOf(roles: readonly Role[]): Set<Permission> {
+  return new Set(roles.flatMap((r) => ROLE_PERMISSIONS[r]));
+}
+
+/** Roles that can see personal values must log in with a second factor (ASVS 6.3.2). */
+export function requiresSecondFactor(roles: readonly Role[]): boolean {
+  return permissionsOf(roles).has('pi.reveal');
+}
+
+export const isRole = (v: string): v is Role => (ROLES as readonly string[]).includes(v);
+export const isPermission = (v: string): v is Permission =>
+  (PERMISSIONS as readonly string[]).includes(v);
+
+/** Parses the stored JSON role list, dropping anything unknown (a removed role grants nothing). */
+export function parseRoles(json: string): Role[] {
+  const parsed: unknown = JSON.parse(json);
+  return Array.isArray(parsed)
+    ? parsed.filter((r): r is Role => typeof r === 'string' && isRole(r))
+    : [];
+}

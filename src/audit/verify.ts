@@ -1,0 +1,194 @@
+// `custos audit verify` and GET /api/v1/audit/verify: replays the whole log and answers ok, or
+// names the first bad event and what is wrong with it:
+//   altered    the event's bytes no longer hash to its leaf, its indexed columns disagree with its
+//              bytes, or its MAC does not verify (content rewritten, hashes recomputed, no key)
+//   missing    a position is empty, or the log is shorter than its head or a checkpoint says
+//   reordered  an intact event sits at the wrong position (two events swapped)
+//   rewritten  every event checks out on its own, but the tree no longer matches a signed
+//              checkpoint: history was rewritten by someone holding the keys. Only checkpoints
+//              held outside the database catch this (research/reliability.md P-A3); the first
+//              event not vouched for is the one after the last checkpoint that still matches.
+import type { Keyring } from '../crypto/keyring.js';
+import type { Db } from '../db/store.js';
+import { constantTimeEqual } from '../crypto/primitives.js';
+import { eventMac } from './log.js';
+import { parseEntry } from './events.js';
+import { appendToFrontier, hashLeaf, rootFromFrontier } from './merkle.js';
+import { checkpointBody, publicKeyObject } from './note.js';
+import { verify as verifySignature } from 'node:crypto';
+
+export type TamperKind = 'altered' | 'missing' | 'reordered' | 'rewritten' | 'bad-checkpoint';
+
+export type VerifyResult =
+  | { ok: true; size: number; root: string; checkpointsChecked: number }
+  | { ok: false; kind: TamperKind; firstBadEvent: number; detail: string; size: number };
+
+const PAGE = 5000;
+
+interface Row {
+  seq: number;
+  at: string;
+  action: string;
+  actor_type: string;
+  actor_id: string | null;
+  target_type: string | null;
+  target_id: string | null;
+  controller_id: string | null;
+  outcome: string;
+  entry: Buffer;
+  leaf_hash: Buffer;
+  mac: Buffer;
+}
+
+/** Do the indexed columns say what the hashed entry says? */
+function columnsMatch(row: Row): boolean {
+  try {
+    const e = parseEntry(row.entry);
+    return (
+      e.at === row.at &&
+      e.action === row.action &&
+      e.actor.type === row.actor_type &&
+      e.actor.id === row.actor_id &&
+      (e.target?.type ?? null) === row.target_type &&
+      (e.target?.id ?? null) === row.target_id &&
+      e.controller === row.controller_id &&
+      e.outcome === row.outcome
+    );
+  } catch {
+    return false;
+  }
+}
+
+const macValidAt = (key: Buffer, row: Row, position: number, leaf: Buffer): boolean =>
+  position >= 0 && constantTimeEqual(eventMac(key, position, leaf), row.mac);
+
+/** Replays the log from the first event; see the file comment for the answers. */
+export async function verifyAuditLog(db: Db, keyring: Keyring): Promise<VerifyResult> {
+  const head = await db
+    .selectFrom('audit_head')
+    .select('size')
+    .where('id', '=', 1)
+    .executeTakeFirstOrThrow();
+  const headSize = Number(head.size);
+  const checkpoints = await db
+    .selectFrom('audit_checkpoints')
+    .selectAll()
+    .orderBy('size')
+    .execute();
+  const macKey = keyring.auditMacKey;
+  const fail = (kind: TamperKind, firstBadEvent: number, detail: string): VerifyResult => ({
+    ok: false,
+    kind,
+    firstBadEvent,
+    detail,
+    size: headSize,
+  });
+
+  // Checkpoint signatures first: a forged checkpoint must not be used to judge the events.
+  for (const c of checkpoints) {
+    const body = checkpointBody({ origin: c.origin, size: Number(c.size), root: c.root });
+    const publicKey = keyring.signing.version === c.key_version ? keyring.signing.publicKey : null;
+    if (
+      publicKey === null ||
+      !verifySignature(null, body, publicKeyObject(publicKey), c.signature)
+    ) {
+      return fail(
+        'bad-checkpoint',
+        Number(c.size),
+        `the stored checkpoint at size ${c.size} has an invalid signature`,
+      );
+    }
+  }
+
+  let frontier: Buffer[] = [];
+  let position = 0;
+  let nextCheckpoint = 0;
+  let lastGood = 0;
+  let pending: Row[] = [];
+  let cursor = -1;
+  for (;;) {
+    if (pending.length < 2) {
+      const more = (await db
+        .selectFrom('audit_events')
+        .selectAll()
+        .where('seq', '>', cursor)
+        .orderBy('seq')
+        .limit(PAGE)
+        .execute()) as Row[];
+      for (const r of more) r.seq = Number(r.seq);
+      if (more.length > 0) cursor = more[more.length - 1]!.seq;
+      pending = pending.concat(more);
+    }
+    const row = pending.shift();
+    if (row === undefined) break;
+    if (row.seq !== position) {
+      return fail(
+        'missing',
+        position,
+        `event ${position} is missing (the next stored event is ${row.seq})`,
+      );
+    }
+    const leaf = hashLeaf(row.entry);
+    if (!constantTimeEqual(leaf, row.leaf_hash))
+      return fail('altered', position, `event ${position} no longer matches its leaf hash`);
+    if (!macValidAt(macKey, row, position, leaf)) {
+      const next = pending[0];
+      if (macValidAt(macKey, row, position + 1, leaf)) {
+        const swapped =
+          next !== undefined && macValidAt(macKey, next, position, hashLeaf(next.entry));
+        return swapped
+          ? fail('reordered', position, `events ${position} and ${position + 1} are swapped`)
+          : fail('missing', position, `event ${position} was removed and later events renumbered`);
+      }
+      if (macValidAt(macKey, row, position - 1, leaf))
+        return fail('reordered', position, `event ${position} is out of order`);
+      return fail('altered', position, `event ${position} was rewritten (its MAC does not verify)`);
+    }
+    if (!columnsMatch(row))
+      return fail(
+        'altered',
+        position,
+        `event ${position}'s indexed columns disagree with its signed content`,
+      );
+
+    frontier = appendToFrontier(frontier, position, leaf).frontier;
+    position++;
+    while (
+      nextCheckpoint < checkpoints.length &&
+      Number(checkpoints[nextCheckpoint]!.size) === position
+    ) {
+      const c = checkpoints[nextCheckpoint]!;
+      if (!rootFromFrontier(frontier).equals(c.root)) {
+        return fail(
+          'rewritten',
+          lastGood,
+          `the log no longer matches the signed checkpoint at size ${c.size}; history after event ${lastGood - 1} cannot be vouched for (last matching checkpoint: size ${lastGood})`,
+        );
+      }
+      lastGood = position;
+      nextCheckpoint++;
+    }
+  }
+  // Checkpoint at size 0 is trivially fine; any checkpoint beyond the end means the tail was cut.
+  const beyond = checkpoints.find((c) => Number(c.size) > position);
+  if (beyond)
+    return fail(
+      'missing',
+      position,
+      `the log ends at ${position} events but a checkpoint signed ${beyond.size}`,
+    );
+  if (position < headSize)
+    return fail(
+      'missing',
+      position,
+      `the log ends at ${position} events but its head records ${headSize}`,
+    );
+  if (position > headSize)
+    return fail('altered', headSize, `events beyond the recorded head (${headSize}) were inserted`);
+  return {
+    ok: true,
+    size: position,
+    root: rootFromFrontier(frontier).toString('hex'),
+    checkpointsChecked: checkpoints.length,
+  };
+}

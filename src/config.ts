@@ -1,0 +1,350 @@
+// Every setting Custos reads, in one place: read once from the environment and CLI flags,
+// validated, documented. A bad setting never reaches the code that would use it: `loadConfig`
+// collects every problem with a hint and the CLI prints them all and exits with status 2.
+import path from 'node:path';
+
+/** One documented setting: its environment name, optional CLI flag, default and parser. */
+interface Setting<T> {
+  env: string;
+  flag?: string;
+  doc: string;
+  /** Shown in the README table; `undefined` means "unset". */
+  defaultDoc: string;
+  parse: (raw: string | undefined, partial: Partial<Config>) => T | Problem;
+}
+
+/** What is wrong with one setting and how to fix it. */
+export interface Problem {
+  problem: string;
+  hint: string;
+}
+
+const isProblem = (v: unknown): v is Problem =>
+  typeof v === 'object' && v !== null && 'problem' in v && 'hint' in v;
+
+export type Environment = 'development' | 'production' | 'test';
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+export interface Config {
+  env: Environment;
+  db: { kind: 'sqlite' } | { kind: 'postgres'; url: string };
+  dataDir: string;
+  host: string;
+  port: number;
+  baseUrl: string;
+  masterKey: Buffer | null;
+  smtpUrl: string | null;
+  mailInPort: number | null;
+  logLevel: LogLevel;
+  bodyLimitBytes: number;
+  sqliteSynchronous: 'FULL' | 'NORMAL';
+  pgPoolMax: number;
+  sessionIdleMinutes: number;
+  sessionAbsoluteHours: number;
+  loginBackoffAfter: number;
+  loginLockAfter: number;
+  auditOrigin: string;
+  auditCheckpointSeconds: number;
+  kekMaxEncryptions: number;
+  trustProxy: boolean;
+  shutdownGraceSeconds: number;
+}
+
+const int =
+  (min: number, max: number, hint: string) =>
+  (raw: string | undefined, fallback: number): number | Problem => {
+    if (raw === undefined || raw === '') return fallback;
+    if (!/^-?\d+$/.test(raw.trim())) return { problem: `"${raw}" is not a whole number`, hint };
+    const n = Number(raw.trim());
+    if (!Number.isSafeInteger(n) || n < min || n > max)
+      return { problem: `${n} is outside ${min}..${max}`, hint };
+    return n;
+  };
+
+const oneOf =
+  <T extends string>(values: readonly T[], fallback: T) =>
+  (raw: string | undefined): T | Problem => {
+    if (raw === undefined || raw === '') return fallback;
+    const v = raw.trim() as T;
+    return values.includes(v)
+      ? v
+      : {
+          problem: `"${raw}" is not one of ${values.join(', ')}`,
+          hint: `use one of: ${values.join(' | ')}`,
+        };
+  };
+
+/** Accepts 32 bytes written as 64 hex digits or as base64 (standard or URL-safe). */
+export function parseKey32(raw: string): Buffer | null {
+  const s = raw.trim();
+  if (/^[0-9a-fA-F]{64}$/.test(s)) return Buffer.from(s, 'hex');
+  if (/^[A-Za-z0-9+/_-]{43}=?$/.test(s)) {
+    const b = Buffer.from(s.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
+    return b.length === 32 ? b : null;
+  }
+  return null;
+}
+
+const KEY_HINT =
+  "generate one with `openssl rand -base64 32` (or `node -e \"console.log(require('crypto').randomBytes(32).toString('base64'))\"`), or unset it to use the key file in CUSTOS_DATA_DIR";
+
+/** The settings table; the README's configuration table is checked against it by a test. */
+export const SETTINGS = {
+  env: {
+    env: 'CUSTOS_ENV',
+    doc: '`development`, `production` or `test`. Production refuses unsafe defaults (plain-http base URL, development SMS/mail shortcuts).',
+    defaultDoc: 'development',
+    parse: (raw) => oneOf<Environment>(['development', 'production', 'test'], 'development')(raw),
+  },
+  db: {
+    env: 'CUSTOS_DB',
+    flag: '--db <url>',
+    doc: 'Unset: embedded SQLite in CUSTOS_DATA_DIR. `postgres://user@host:port/db`: PostgreSQL (many Custos instances may share it).',
+    defaultDoc: '(unset: SQLite)',
+    parse: (raw) => {
+      if (raw === undefined || raw.trim() === '' || raw.trim() === 'sqlite')
+        return { kind: 'sqlite' as const };
+      const v = raw.trim();
+      if (!/^postgres(ql)?:\/\//.test(v))
+        return {
+          problem: 'CUSTOS_DB must be unset (SQLite) or a postgres:// URL',
+          hint: 'e.g. postgres://postgres@127.0.0.1:5432/custos',
+        };
+      try {
+        new URL(v);
+      } catch {
+        return {
+          problem: 'CUSTOS_DB is not a valid URL',
+          hint: 'e.g. postgres://postgres@127.0.0.1:5432/custos',
+        };
+      }
+      return { kind: 'postgres' as const, url: v };
+    },
+  },
+  dataDir: {
+    env: 'CUSTOS_DATA_DIR',
+    flag: '--data-dir <dir>',
+    doc: 'Folder for the SQLite file (`custos.db`) and the master key file (`master.key`, mode 0600).',
+    defaultDoc: './data',
+    parse: (raw) => path.resolve(raw === undefined || raw === '' ? './data' : raw),
+  },
+  host: {
+    env: 'CUSTOS_HOST',
+    flag: '--host <host>',
+    doc: 'Interface the HTTP server listens on.',
+    defaultDoc: '127.0.0.1',
+    parse: (raw) => (raw === undefined || raw === '' ? '127.0.0.1' : raw.trim()),
+  },
+  port: {
+    env: 'CUSTOS_PORT',
+    flag: '--port <port>',
+    doc: 'HTTP port (0 picks a free one).',
+    defaultDoc: '8080',
+    parse: (raw) => int(0, 65535, 'a TCP port such as 8080')(raw, 8080),
+  },
+  baseUrl: {
+    env: 'CUSTOS_BASE_URL',
+    flag: '--base-url <url>',
+    doc: 'Public URL used in e-mails and links. Must be https in production.',
+    defaultDoc: 'http://HOST:PORT',
+    parse: (raw, partial) => {
+      const fallback = `http://${partial.host ?? '127.0.0.1'}:${partial.port ?? 8080}`;
+      const v = raw === undefined || raw === '' ? fallback : raw.trim().replace(/\/+$/, '');
+      let url: URL;
+      try {
+        url = new URL(v);
+      } catch {
+        return { problem: `"${v}" is not a URL`, hint: 'e.g. https://privacy.example.com' };
+      }
+      if (url.protocol !== 'http:' && url.protocol !== 'https:')
+        return {
+          problem: 'CUSTOS_BASE_URL must be http(s)',
+          hint: 'e.g. https://privacy.example.com',
+        };
+      if (partial.env === 'production' && url.protocol !== 'https:')
+        return {
+          problem: 'CUSTOS_BASE_URL must use https in production',
+          hint: 'put Custos behind TLS and set the https URL',
+        };
+      return v;
+    },
+  },
+  masterKey: {
+    env: 'CUSTOS_MASTER_KEY',
+    doc: 'Master secret (32 bytes, base64 or hex) that wraps the keyring. Unset: read from, or created in, `CUSTOS_DATA_DIR/master.key`.',
+    defaultDoc: '(unset: key file)',
+    parse: (raw) => {
+      if (raw === undefined || raw === '') return null;
+      return (
+        parseKey32(raw) ?? {
+          problem: 'CUSTOS_MASTER_KEY is not 32 bytes of base64 or hex',
+          hint: KEY_HINT,
+        }
+      );
+    },
+  },
+  smtpUrl: {
+    env: 'CUSTOS_SMTP_URL',
+    doc: 'Outbound mail server, `smtp://host:port` or `smtps://user:pass@host:port`.',
+    defaultDoc: '(unset)',
+    parse: (raw) => {
+      if (raw === undefined || raw === '') return null;
+      return /^smtps?:\/\/[^\s]+$/.test(raw.trim())
+        ? raw.trim()
+        : {
+            problem: 'CUSTOS_SMTP_URL must be smtp:// or smtps://',
+            hint: 'e.g. smtp://127.0.0.1:2525',
+          };
+    },
+  },
+  mailInPort: {
+    env: 'CUSTOS_MAIL_IN_PORT',
+    doc: 'Port of the inbound SMTP listener that turns mails into rights requests. Off when unset.',
+    defaultDoc: '(unset: off)',
+    parse: (raw) =>
+      raw === undefined || raw === '' ? null : int(1, 65535, 'a TCP port such as 2525')(raw, 0),
+  },
+  logLevel: {
+    env: 'CUSTOS_LOG_LEVEL',
+    flag: '--log-level <level>',
+    doc: 'pino log level. Logs never contain personal information at any level.',
+    defaultDoc: 'info',
+    parse: (raw) =>
+      oneOf<LogLevel>(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info')(raw),
+  },
+  bodyLimitBytes: {
+    env: 'CUSTOS_BODY_LIMIT',
+    doc: 'Largest accepted request body in bytes; larger bodies get 413.',
+    defaultDoc: '262144',
+    parse: (raw) => int(1024, 50 * 1024 * 1024, 'bytes between 1024 and 52428800')(raw, 256 * 1024),
+  },
+  sqliteSynchronous: {
+    env: 'CUSTOS_SQLITE_SYNCHRONOUS',
+    doc: '`FULL`: an acknowledged write survives power loss. `NORMAL` may lose the last commits on power loss (never corrupts).',
+    defaultDoc: 'FULL',
+    parse: (raw) => oneOf<'FULL' | 'NORMAL'>(['FULL', 'NORMAL'], 'FULL')(raw?.toUpperCase()),
+  },
+  pgPoolMax: {
+    env: 'CUSTOS_PG_POOL_MAX',
+    doc: 'PostgreSQL connections per Custos instance.',
+    defaultDoc: '10',
+    parse: (raw) => int(1, 500, 'a number of connections such as 10')(raw, 10),
+  },
+  sessionIdleMinutes: {
+    env: 'CUSTOS_SESSION_IDLE_MINUTES',
+    doc: 'A staff session ends after this many minutes without a request (ASVS 7.3.1).',
+    defaultDoc: '30',
+    parse: (raw) => int(1, 24 * 60, 'minutes between 1 and 1440')(raw, 30),
+  },
+  sessionAbsoluteHours: {
+    env: 'CUSTOS_SESSION_ABSOLUTE_HOURS',
+    doc: 'A staff session ends this many hours after login, active or not (ASVS 7.3.2).',
+    defaultDoc: '12',
+    parse: (raw) => int(1, 24 * 7, 'hours between 1 and 168')(raw, 12),
+  },
+  loginBackoffAfter: {
+    env: 'CUSTOS_LOGIN_BACKOFF_AFTER',
+    doc: 'Consecutive failed logins after which an account waits an exponentially growing delay (1 s doubling, at most 15 min).',
+    defaultDoc: '5',
+    parse: (raw) => int(1, 100, 'a count between 1 and 100')(raw, 5),
+  },
+  loginLockAfter: {
+    env: 'CUSTOS_LOGIN_LOCK_AFTER',
+    doc: 'Consecutive failed logins after which an account is locked until `custos admin unlock` (NIST SP 800-63B §5.2.2 caps this at 100).',
+    defaultDoc: '100',
+    parse: (raw) => int(2, 100, 'a count between 2 and 100 (NIST caps it at 100)')(raw, 100),
+  },
+  auditOrigin: {
+    env: 'CUSTOS_AUDIT_ORIGIN',
+    doc: 'Origin line of signed audit checkpoints (C2SP tlog-checkpoint); identifies this log.',
+    defaultDoc: 'HOST-of-base-URL/custos/audit',
+    parse: (raw, partial) => {
+      if (raw !== undefined && raw !== '') {
+        return /^[\x21-\x7e]{1,200}$/.test(raw.trim())
+          ? raw.trim()
+          : {
+              problem: 'CUSTOS_AUDIT_ORIGIN must be printable ASCII without spaces',
+              hint: 'e.g. privacy.example.com/custos/audit',
+            };
+      }
+      let host = 'localhost';
+      try {
+        host = new URL(partial.baseUrl ?? 'http://localhost').host;
+      } catch {
+        // the base URL problem is reported on its own line
+      }
+      return `${host}/custos/audit`;
+    },
+  },
+  auditCheckpointSeconds: {
+    env: 'CUSTOS_AUDIT_CHECKPOINT_SECONDS',
+    doc: 'How often the server signs a new audit checkpoint when the log has grown (0: only at shutdown and on demand).',
+    defaultDoc: '60',
+    parse: (raw) => int(0, 86400, 'seconds between 0 and 86400')(raw, 60),
+  },
+  kekMaxEncryptions: {
+    env: 'CUSTOS_KEK_MAX_ENCRYPTIONS',
+    doc: 'Wraps under one key-encryption key before `keys rotate` is demanded; default 0.9 × 2^32 (NIST SP 800-38D §8.3).',
+    defaultDoc: '3865470566',
+    parse: (raw) => int(10, 2 ** 32, 'a count up to 4294967296')(raw, 3865470566),
+  },
+  trustProxy: {
+    env: 'CUSTOS_TRUST_PROXY',
+    doc: '`true` when a reverse proxy sets X-Forwarded-For (client IPs for throttling come from it).',
+    defaultDoc: 'false',
+    parse: (raw) => {
+      const v = oneOf(['true', 'false'], 'false')(raw?.toLowerCase());
+      return isProblem(v) ? v : v === 'true';
+    },
+  },
+  shutdownGraceSeconds: {
+    env: 'CUSTOS_SHUTDOWN_GRACE_SECONDS',
+    doc: 'On SIGTERM, how long in-flight requests may finish before the process exits anyway.',
+    defaultDoc: '10',
+    parse: (raw) => int(0, 600, 'seconds between 0 and 600')(raw, 10),
+  },
+} satisfies { [K in keyof Config]: Setting<Config[K]> };
+
+/** CLI flag values by config key, as commander hands them over. */
+export type FlagValues = Partial<Record<keyof Config, string>>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: Array<Problem & { setting: string }>) {
+    super(problems.map((p) => `${p.setting}: ${p.problem}`).join('; '));
+  }
+}
+
+/**
+ * Reads every setting from `env` (and `flags`, which win), validating all of them, and throws a
+ * ConfigError listing every problem at once so an operator fixes them in one go.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: FlagValues = {}): Config {
+  const partial: Partial<Config> = {};
+  const problems: Array<Problem & { setting: string }> = [];
+  // Order matters: later settings (baseUrl, auditOrigin) derive defaults from earlier ones.
+  for (const key of Object.keys(SETTINGS) as Array<keyof Config>) {
+    const setting = SETTINGS[key] as Setting<unknown>;
+    const raw = flags[key] ?? env[setting.env];
+    const value = setting.parse(raw, partial);
+    if (isProblem(value)) {
+      problems.push({
+        setting:
+          flags[key] !== undefined && setting.flag ? setting.flag.split(' ')[0]! : setting.env,
+        ...value,
+      });
+    } else {
+      (partial as Record<string, unknown>)[key] = value;
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return partial as Config;
+}
+
+/** The text printed when configuration fails: every problem, each with its hint. */
+export function formatConfigError(error: ConfigError): string {
+  const lines = ['Custos cannot start: the configuration has problems.', ''];
+  for (const p of error.problems)
+    lines.push(`  ✗ ${p.setting}: ${p.problem}`, `    hint: ${p.hint}`);
+  lines.push('', 'See the configuration table in README.md.');
+  return lines.join('\n');
+}

@@ -1,0 +1,95 @@
+// A closed set of errors. Services throw AppError through the named constructors below; the HTTP
+// edge maps them once to RFC 9457 problem documents (src/http/problems.ts). Messages are written
+// for the person calling the API and never contain personal information or secrets.
+
+/** Stable machine-readable codes; each becomes the problem `type` `urn:custos:problem:<code>`. */
+export type ErrorCode =
+  | 'validation'
+  | 'malformed-json'
+  | 'unsupported-media-type'
+  | 'payload-too-large'
+  | 'unauthenticated'
+  | 'session-expired'
+  | 'mfa-required'
+  | 'csrf'
+  | 'forbidden'
+  | 'not-found'
+  | 'conflict'
+  | 'too-many-requests'
+  | 'locked'
+  | 'method-not-allowed'
+  | 'unavailable'
+  | 'internal';
+
+/** One field that failed validation: a JSON pointer into the request and what is wrong. */
+export interface FieldProblem {
+  pointer: string;
+  detail: string;
+}
+
+export class AppError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    readonly status: number,
+    readonly title: string,
+    readonly detail: string,
+    readonly extra: { errors?: FieldProblem[]; retryAfterSeconds?: number } = {},
+  ) {
+    super(detail);
+    this.name = 'AppError';
+  }
+}
+
+export const validation = (detail: string, errors: FieldProblem[] = []): AppError =>
+  new AppError('validation', 400, 'Invalid request', detail, { errors });
+
+/** A single invalid field, the common case in services. */
+export const invalidField = (pointer: string, detail: string): AppError =>
+  validation(`${pointer}: ${detail}`, [{ pointer, detail }]);
+
+export const unauthenticated = (detail = 'Log in or present an API token.'): AppError =>
+  new AppError('unauthenticated', 401, 'Not authenticated', detail);
+
+export const sessionExpired = (): AppError =>
+  new AppError('session-expired', 401, 'Session expired', 'The session has ended; log in again.');
+
+export const mfaRequired = (
+  detail = 'A current one-time code from the authenticator app is required.',
+): AppError => new AppError('mfa-required', 401, 'Second factor required', detail);
+
+export const csrf = (): AppError =>
+  new AppError(
+    'csrf',
+    403,
+    'CSRF check failed',
+    'Cookie-authenticated writes need the X-CSRF-Token header from GET /api/v1/me.',
+  );
+
+export const forbidden = (permission: string): AppError =>
+  new AppError('forbidden', 403, 'Forbidden', `This needs the "${permission}" permission.`);
+
+/** Also used for objects outside the caller's controller scope, so their existence is not revealed. */
+export const notFound = (what: string): AppError =>
+  new AppError('not-found', 404, 'Not found', `No such ${what}.`);
+
+export const conflict = (detail: string): AppError =>
+  new AppError('conflict', 409, 'Conflict', detail);
+
+export const tooManyRequests = (
+  retryAfterSeconds: number,
+  detail = 'Too many attempts; wait and try again.',
+): AppError =>
+  new AppError('too-many-requests', 429, 'Too many requests', detail, { retryAfterSeconds });
+
+export const locked = (): AppError =>
+  new AppError(
+    'locked',
+    423,
+    'Account locked',
+    'This account is locked after too many failed logins; an administrator can unlock it.',
+  );
+
+export const unavailable = (detail: string): AppError =>
+  new AppError('unavailable', 503, 'Service unavailable', detail);
+
+export const isAppError = (e: unknown): e is AppError => e instanceof AppError;
