@@ -1,7 +1,6 @@
 // API tokens for automation: scoped to some of the owner's permissions, expiring, hashed at rest,
 // shown once. A token can never create tokens, and one carrying `pi.reveal` can only be minted
 // from a session that passed the second factor.
-import { randomUUID } from 'node:crypto';
 import type { AppContext } from '../context.js';
 import { transaction } from '../db/store.js';
 import { AppError, invalidField, notFound } from '../errors.js';
@@ -9,6 +8,7 @@ import { presentToken } from './present.js';
 import { actorOf, type Principal } from './principal.js';
 import type { Permission } from './permissions.js';
 import { digest, formatApiToken, newSecret } from './tokens.js';
+import { newId } from '../db/ids.js';
 
 export const MAX_TOKEN_DAYS = 365;
 
@@ -30,7 +30,7 @@ export async function createApiToken(ctx: AppContext, caller: Principal, input: 
   const missing = input.scopes.filter((s) => !caller.permissions.has(s));
   if (missing.length > 0)
     throw invalidField('/scopes', `asks for permissions you do not hold: ${missing.join(', ')}`);
-  const id = randomUUID();
+  const id = newId();
   const secret = newSecret();
   const now = ctx.clock.now();
   const row = {

@@ -1,6 +1,5 @@
 // Staff accounts. A staff e-mail is personal information too: it is stored sealed under the user's
 // own data key and found through a blind index, like a data subject's.
-import { randomUUID } from 'node:crypto';
 import type { Actor } from '../audit/events.js';
 import type { AppContext } from '../context.js';
 import { encryptField, decryptField } from '../crypto/fields.js';
@@ -11,6 +10,7 @@ import { conflict, invalidField, notFound } from '../errors.js';
 import { hashPassword, passwordProblem } from './passwords.js';
 import { parseRoles, requiresSecondFactor, type Role } from './permissions.js';
 import { base32Encode, generateTotpSecret, otpauthUri } from './totp.js';
+import { newId } from '../db/ids.js';
 
 export const STAFF_EMAIL_INDEX = 'staff_email';
 const emailBinding = (id: string) => ({ table: 'users', column: 'email_enc', rowId: id });
@@ -46,7 +46,7 @@ export async function createUser(
   // Hash before the transaction: argon2 takes ~20 ms and must not hold the database lock.
   const passwordHash = await hashPassword(input.password);
   const secret = mfa ? generateTotpSecret() : null;
-  const id = randomUUID();
+  const id = newId();
   const emailIndex = ctx.keyring.blindIndex(STAFF_EMAIL_INDEX, email);
 
   await transaction(ctx.store, async (trx) => {

@@ -13,6 +13,17 @@ import { appendToFrontier, decodeFrontier, encodeFrontier, hashLeaf } from './me
 /** Raised when an audit write is attempted without what it needs: a programming error. */
 export class AuditUsageError extends Error {}
 
+/**
+ * The audit record could not be stored, so the change it records must not happen either: thrown
+ * inside the change's transaction, it rolls everything back, and the edge answers 503.
+ */
+export class AuditWriteError extends Error {
+  constructor(cause: unknown) {
+    super('the audit record could not be written', { cause });
+    this.name = 'AuditWriteError';
+  }
+}
+
 /** The MAC pinning leaf `seq` to its position: HMAC-SHA256(key, be64(seq) || leafHash). */
 export function eventMac(key: Buffer, seq: number, leafHash: Buffer): Buffer {
   const position = Buffer.alloc(8);
@@ -45,50 +56,54 @@ export function createAuditLog(
         throw new AuditUsageError('audit.record must run inside a transaction');
       assertNoPersonalData(event);
 
-      // The head row serialises appends: on PostgreSQL concurrent writers queue on its lock, so
-      // sequence numbers are gap-free and in commit order; SQLite holds the write lock already.
-      let q = trx.selectFrom('audit_head').select(['size', 'frontier']).where('id', '=', 1);
-      if (store.dialect === 'postgres') q = q.forUpdate();
-      const head = await q.executeTakeFirstOrThrow();
-      const seq = Number(head.size);
-      const at = clock.now().toISOString();
-      const entry = canonicalEntry(at, event);
-      const leafHash = hashLeaf(entry);
-      const { frontier, completed } = appendToFrontier(
-        decodeFrontier(head.frontier),
-        seq,
-        leafHash,
-      );
-
-      await trx
-        .insertInto('audit_events')
-        .values({
-          seq,
-          at,
-          action: event.action,
-          actor_type: event.actor.type,
-          actor_id: event.actor.id,
-          target_type: event.target?.type ?? null,
-          target_id: event.target?.id ?? null,
-          controller_id: event.controllerId ?? null,
-          outcome: event.outcome,
-          entry,
-          leaf_hash: leafHash,
-          mac: eventMac(keyring.auditMacKey, seq, leafHash),
-        })
-        .execute();
-      if (completed.length > 0) {
-        await trx
-          .insertInto('audit_nodes')
-          .values(completed.map((n) => ({ level: n.level, idx: n.index, hash: n.hash })))
-          .execute();
+      try {
+        return await append(trx, event);
+      } catch (error) {
+        throw error instanceof AuditUsageError ? error : new AuditWriteError(error);
       }
-      await trx
-        .updateTable('audit_head')
-        .set({ size: seq + 1, frontier: encodeFrontier(frontier), updated_at: at })
-        .where('id', '=', 1)
-        .execute();
-      return seq;
     },
   };
+
+  async function append(trx: Trx, event: AuditEvent): Promise<number> {
+    // The head row serialises appends: on PostgreSQL concurrent writers queue on its lock, so
+    // sequence numbers are gap-free and in commit order; SQLite holds the write lock already.
+    let q = trx.selectFrom('audit_head').select(['size', 'frontier']).where('id', '=', 1);
+    if (store.dialect === 'postgres') q = q.forUpdate();
+    const head = await q.executeTakeFirstOrThrow();
+    const seq = Number(head.size);
+    const at = clock.now().toISOString();
+    const entry = canonicalEntry(at, event);
+    const leafHash = hashLeaf(entry);
+    const { frontier, completed } = appendToFrontier(decodeFrontier(head.frontier), seq, leafHash);
+
+    await trx
+      .insertInto('audit_events')
+      .values({
+        seq,
+        at,
+        action: event.action,
+        actor_type: event.actor.type,
+        actor_id: event.actor.id,
+        target_type: event.target?.type ?? null,
+        target_id: event.target?.id ?? null,
+        controller_id: event.controllerId ?? null,
+        outcome: event.outcome,
+        entry,
+        leaf_hash: leafHash,
+        mac: eventMac(keyring.auditMacKey, seq, leafHash),
+      })
+      .execute();
+    if (completed.length > 0) {
+      await trx
+        .insertInto('audit_nodes')
+        .values(completed.map((n) => ({ level: n.level, idx: n.index, hash: n.hash })))
+        .execute();
+    }
+    await trx
+      .updateTable('audit_head')
+      .set({ size: seq + 1, frontier: encodeFrontier(frontier), updated_at: at })
+      .where('id', '=', 1)
+      .execute();
+    return seq;
+  }
 }

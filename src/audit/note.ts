@@ -38,9 +38,10 @@ export function verifierKey(name: string, publicKey: Buffer): string {
 
 /** Parses a verifier key string; null when malformed or not Ed25519. */
 export function parseVerifierKey(vkey: string): { name: string; publicKey: Buffer } | null {
-  const parts = vkey.trim().split('+');
-  if (parts.length !== 3) return null;
-  const [name, id, key] = parts as [string, string, string];
+  // The name and id never contain '+'; the base64 key may, so split at the first two only.
+  const m = /^([^+\s]+)\+([0-9a-f]{8})\+([A-Za-z0-9+/=]+)$/.exec(vkey.trim());
+  if (m === null) return null;
+  const [, name, id, key] = m as unknown as [string, string, string, string];
   const raw = Buffer.from(key, 'base64');
   if (raw.length !== 33 || raw[0] !== ED25519_ALG) return null;
   const publicKey = raw.subarray(1);

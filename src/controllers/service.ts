@@ -1,7 +1,6 @@
 // Controllers: the company's business clients, for whom Custos holds data as a processor (PIPL
 // art. 21), plus the built-in controller `self`, the company itself. Staff scoped to some
 // controllers never see the others: every query here filters by the caller's scope.
-import { randomUUID } from 'node:crypto';
 import { actorOf, inScope, scopeControllers, type Principal } from '../access/principal.js';
 import type { AppContext } from '../context.js';
 import { transaction, type Db, type Trx } from '../db/store.js';
@@ -9,6 +8,7 @@ import type { Row } from '../db/types.js';
 import { conflict, notFound } from '../errors.js';
 import { presentController } from './present.js';
 import type { ControllerList, ControllerPatch, NewController } from './schema.js';
+import { newId } from '../db/ids.js';
 
 /** Loads a controller the caller may see, or answers 404 (also for ones outside the scope). */
 export async function getController(
@@ -46,7 +46,7 @@ export async function listControllers(ctx: AppContext, caller: Principal, query:
 }
 
 export async function createController(ctx: AppContext, caller: Principal, input: NewController) {
-  const id = randomUUID();
+  const id = newId();
   const now = ctx.clock.now().toISOString();
   return transaction(ctx.store, async (trx) => {
     const clash = await trx

@@ -18,6 +18,7 @@ import {
 import { sql } from 'kysely';
 import type { Db, Store, Trx } from '../db/store.js';
 import type { KeyringTable, Row } from '../db/types.js';
+import { newId } from '../db/ids.js';
 import {
   CryptoError,
   hkdfSha256,
@@ -86,7 +87,7 @@ export class Keyring {
       trx
         .insertInto('keyring')
         .values({
-          id: randomUUID(),
+          id: newId(),
           purpose,
           version: 1,
           state: 'active',
@@ -189,7 +190,7 @@ export class Keyring {
     await trx
       .insertInto('data_keys')
       .values({
-        id: randomUUID(),
+        id: newId(),
         owner_type: owner,
         owner_id: ownerId,
         kek_version: kek.version,
@@ -275,7 +276,7 @@ export class Keyring {
     await trx
       .insertInto('keyring')
       .values({
-        id: randomUUID(),
+        id: newId(),
         purpose: 'kek',
         version: to,
         state: 'active',

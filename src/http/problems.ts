@@ -2,6 +2,7 @@
 // `type`, a human `detail` and, for validation, the failing fields. An error we did not anticipate
 // becomes a generic 500 that leaks nothing (no message, no stack); bad input never gets there.
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { AuditWriteError } from '../audit/log.js';
 import { AppError, type ErrorCode, type FieldProblem } from '../errors.js';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8';
@@ -74,6 +75,14 @@ function toAppError(
   error: FastifyError & { validation?: AjvIssue[]; validationContext?: string },
 ): AppError | null {
   if (error instanceof AppError) return error;
+  if (error instanceof AuditWriteError) {
+    return new AppError(
+      'unavailable',
+      503,
+      'Service unavailable',
+      'The change was not made because its audit record could not be written; try again later.',
+    );
+  }
   if (Array.isArray(error.validation)) {
     const errors = fieldProblems(error.validationContext ?? 'body', error.validation);
     const first = errors[0];

@@ -1,6 +1,5 @@
 // Writing and opening a subject's encrypted PI records. Every value is sealed under the subject's
 // own data key and bound to its row; identifiers also get blind-index digests for lookup.
-import { randomUUID } from 'node:crypto';
 import type { AppContext } from '../context.js';
 import { decryptField, encryptField } from '../crypto/fields.js';
 import type { Db, Trx } from '../db/store.js';
@@ -9,6 +8,7 @@ import { invalidField } from '../errors.js';
 import { categoryOf } from './categories.js';
 import type { OpenRecord } from './present.js';
 import type { NewRecord } from './schema.js';
+import { newId } from '../db/ids.js';
 
 const valueBinding = (recordId: string) => ({
   table: 'pi_records',
@@ -65,7 +65,7 @@ export async function insertRecords(
 ): Promise<Row<'pi_records'>[]> {
   const now = ctx.clock.now().toISOString();
   const rows: Row<'pi_records'>[] = records.map((r) => {
-    const id = randomUUID();
+    const id = newId();
     return {
       id,
       subject_id: subject.id,
@@ -105,12 +105,7 @@ export async function openRecords(
   subjectId: string,
   recordIds?: readonly string[],
 ): Promise<OpenRecord[]> {
-  let q = db
-    .selectFrom('pi_records')
-    .selectAll()
-    .where('subject_id', '=', subjectId)
-    .orderBy('created_at')
-    .orderBy('id');
+  let q = db.selectFrom('pi_records').selectAll().where('subject_id', '=', subjectId).orderBy('id');
   if (recordIds !== undefined) q = q.where('id', 'in', [...recordIds]);
   const rows = await q.execute();
   if (rows.length === 0) return [];

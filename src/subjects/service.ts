@@ -2,7 +2,6 @@
 // their own data key. Reads are masked and audited; clear values need `pi.reveal` and a reason;
 // erasure destroys the data key (crypto-shredding), so copies of the ciphertext anywhere, backups
 // included, can no longer be read.
-import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { actorOf, inScope, scopeControllers, type Principal } from '../access/principal.js';
 import { looksPersonal } from '../audit/events.js';
@@ -20,6 +19,7 @@ import { conflict, invalidField, notFound } from '../errors.js';
 import { presentSubject, presentSubjectSummary } from './present.js';
 import { checkRecords, insertRecords, openRecords } from './records.js';
 import type { NewRecord, NewSubject, Reason, SubjectList, SubjectSearch } from './schema.js';
+import { newId } from '../db/ids.js';
 
 /** A subject the caller may see; anything else (absent or another controller's) is a 404. */
 export async function loadSubject(
@@ -42,7 +42,7 @@ export async function createSubject(ctx: AppContext, caller: Principal, input: N
   const now = ctx.clock.now();
   const records = checkRecords(input.records, now);
   const controllerId = input.controllerId ?? 'self';
-  const id = randomUUID();
+  const id = newId();
   return transaction(ctx.store, async (trx) => {
     const controller = await getController(trx, caller, controllerId);
     if (controller.status !== 'active')
