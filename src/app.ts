@@ -9,12 +9,19 @@ import { accessRoutes } from './access/routes.js';
 import { auditRoutes } from './audit/routes.js';
 import type { AppContext } from './context.js';
 import { controllerRoutes } from './controllers/routes.js';
-import { installAccessControl } from './http/access.js';
+import { installAccessControl, type Access } from './http/access.js';
 import { healthRoutes } from './http/health.js';
 import { errorHandler, notFoundHandler } from './http/problems.js';
 import { requestId, securityHeaders } from './http/security.js';
 import { validatorCompiler } from './http/validation.js';
 import { subjectRoutes } from './subjects/routes.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Every route with its access rule, as registered (the default-deny test walks it). */
+    routeTable: Array<{ method: string; url: string; access: Access | undefined }>;
+  }
+}
 
 /** Routes anyone may call without logging in, besides those declaring `access: { public: true }`. */
 const PUBLIC_PREFIXES = ['/docs'];
@@ -36,12 +43,17 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   app.addHook('onSend', securityHeaders(ctx.config.baseUrl.startsWith('https:')));
   // The OpenAPI UI comes from a plugin that cannot carry our access declaration; it is the one
   // explicit allow-list entry, so a forgotten declaration anywhere else still means "closed".
+  const routeTable: FastifyInstance['routeTable'] = [];
+  app.decorate('routeTable', routeTable);
   app.addHook('onRoute', (route) => {
     if (
       route.config?.access === undefined &&
       PUBLIC_PREFIXES.some((p) => route.url === p || route.url.startsWith(`${p}/`))
     ) {
       route.config = { ...route.config, access: { public: true } };
+    }
+    for (const method of [route.method].flat()) {
+      routeTable.push({ method, url: route.url, access: route.config?.access });
     }
   });
 

@@ -174,8 +174,15 @@ export class Keyring {
       .where('purpose', '=', 'kek')
       .where('state', '=', 'active');
     if (store.dialect === 'postgres') q = q.forShare();
-    const row = await q.executeTakeFirstOrThrow();
-    return { version: row.version, key: await this.#kek(trx, row.version) };
+    // Under READ COMMITTED, a rotation committing while we wait for the lock retires the row we
+    // were about to read and inserts the new one outside our statement's snapshot: the lock wait
+    // ends with no row. A fresh statement sees the new active version.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const row = await q.executeTakeFirst();
+      if (row !== undefined)
+        return { version: row.version, key: await this.#kek(trx, row.version) };
+    }
+    throw new CryptoError('bad-format', 'no active key-encryption key');
   }
 
   /** Creates a fresh random data key for an owner, stored wrapped under the active KEK. */
