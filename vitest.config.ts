@@ -3,7 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
-    testTimeout: 30_000,
+    // Generous: several tests start real CLI processes, which is slow on a busy 2-core machine.
+    testTimeout: 120_000,
     hookTimeout: 60_000,
     // Two cores: files run in parallel forks, each against its own SQLite file and PG schema.
     pool: 'forks',

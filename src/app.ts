@@ -11,8 +11,14 @@ import type { AppContext } from './context.js';
 import { controllerRoutes } from './controllers/routes.js';
 import { installAccessControl, type Access } from './http/access.js';
 import { healthRoutes } from './http/health.js';
-import { errorHandler, notFoundHandler } from './http/problems.js';
-import { requestId, securityHeaders } from './http/security.js';
+import {
+  badUrl,
+  errorHandler,
+  notFoundHandler,
+  notFoundProblem,
+  sendProblem,
+} from './http/problems.js';
+import { applySecurityHeaders, requestId, securityHeaders } from './http/security.js';
 import { validatorCompiler } from './http/validation.js';
 import { subjectRoutes } from './subjects/routes.js';
 
@@ -36,7 +42,16 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     routerOptions: { maxParamLength: 200 },
+    // Malformed URLs are answered by the router before any hook; route them through the problem
+    // writer too, so they neither echo the path nor miss the security headers.
+    frameworkErrors: (error, request, reply) => {
+      const tooLong = error.code === 'FST_ERR_MAX_PARAM_LENGTH';
+      applySecurityHeaders(request, reply, ctx.config.baseUrl.startsWith('https:'));
+      void sendProblem(request, reply, tooLong ? notFoundProblem() : badUrl());
+    },
   });
+  // JSON only: a text/plain body is a 415, not something validation half-understands.
+  app.removeContentTypeParser('text/plain');
   app.setValidatorCompiler(validatorCompiler);
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);

@@ -92,7 +92,7 @@ const KEY_HINT =
 export const SETTINGS = {
   env: {
     env: 'CUSTOS_ENV',
-    doc: '`development`, `production` or `test`. Production refuses unsafe defaults (plain-http base URL, development SMS/mail shortcuts).',
+    doc: '`development`, `production` or `test`. Production refuses unsafe settings such as a plain-http base URL.',
     defaultDoc: 'development',
     parse: (raw) => oneOf<Environment>(['development', 'production', 'test'], 'development')(raw),
   },
@@ -284,7 +284,7 @@ export const SETTINGS = {
   },
   kekMaxEncryptions: {
     env: 'CUSTOS_KEK_MAX_ENCRYPTIONS',
-    doc: 'Wraps under one key-encryption key before `keys rotate` is demanded; default 0.9 × 2^32 (NIST SP 800-38D §8.3).',
+    doc: 'Data keys wrapped under one key-encryption key before the server rotates it by itself; default 0.9 × 2^32 (NIST SP 800-38D §8.3).',
     defaultDoc: '3865470566',
     parse: (raw) => int(10, 2 ** 32, 'a count up to 4294967296')(raw, 3865470566),
   },

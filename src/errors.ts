@@ -43,9 +43,18 @@ export class AppError extends Error {
 export const validation = (detail: string, errors: FieldProblem[] = []): AppError =>
   new AppError('validation', 400, 'Invalid request', detail, { errors });
 
-/** A single invalid field, the common case in services. */
-export const invalidField = (pointer: string, detail: string): AppError =>
-  validation(`${pointer}: ${detail}`, [{ pointer, detail }]);
+/**
+ * A single invalid field, the common case in services. `pointer` is a JSON pointer into the
+ * request `part`, written out as `/body/...` like the schema validator's pointers.
+ */
+export const invalidField = (
+  pointer: string,
+  detail: string,
+  part: 'body' | 'querystring' = 'body',
+): AppError => {
+  const full = `/${part}${pointer === '/' ? '' : pointer}`;
+  return validation(`${full} ${detail}`, [{ pointer: full, detail }]);
+};
 
 export const unauthenticated = (detail = 'Log in or present an API token.'): AppError =>
   new AppError('unauthenticated', 401, 'Not authenticated', detail);

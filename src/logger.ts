@@ -30,6 +30,15 @@ interface RequestLike {
   routeOptions?: { url?: string };
 }
 
+/** A path with its query cut and every segment that might carry personal data replaced. */
+export function scrubPath(url: string): string {
+  const path = url.split('?')[0] ?? '';
+  return path
+    .split('/')
+    .map((seg) => (seg.length > 40 || /\d{5,}|@|%40/.test(seg) ? '…' : seg))
+    .join('/');
+}
+
 export function createLogger(level: LogLevel, destination?: pino.DestinationStream): Logger {
   return pino(
     {
@@ -39,9 +48,9 @@ export function createLogger(level: LogLevel, destination?: pino.DestinationStre
         req: (req: RequestLike) => ({
           id: req.id,
           method: req.method,
-          // The route pattern, not the concrete path: ids are fine, but a path may one day carry PI.
-          url: (req.url ?? '').split('?')[0],
-          route: req.routeOptions?.url,
+          // The route pattern rather than the concrete path: anybody can type personal data into a
+          // URL. Unmatched paths are logged with anything that could be such data blanked out.
+          url: req.routeOptions?.url ?? scrubPath(req.url ?? ''),
         }),
         res: (res: { statusCode?: number }) => ({ statusCode: res.statusCode }),
       },

@@ -31,12 +31,8 @@ export async function principalFromSession(ctx: AppContext, secret: string): Pro
     ])
     .where('sessions.id', '=', id)
     .executeTakeFirst();
-  if (
-    row === undefined ||
-    row.revoked_at !== null ||
-    row.status !== 'active' ||
-    row.hard_locked === 1
-  )
+  if (row === undefined) throw unauthenticated('The session is not valid; log in again.');
+  if (row.revoked_at !== null || row.status !== 'active' || row.hard_locked === 1)
     throw sessionExpired();
   const idleLimit = Date.parse(row.last_seen_at) + ctx.config.sessionIdleMinutes * 60_000;
   if (row.expires_at <= now.toISOString() || idleLimit <= now.getTime()) throw sessionExpired();

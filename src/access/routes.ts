@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { Type } from 'typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { AppContext } from '../context.js';
+import { ControllerId } from '../controllers/schema.js';
 import { transaction } from '../db/store.js';
 import { notFound, tooManyRequests } from '../errors.js';
 import { principal, SESSION_COOKIE } from '../http/access.js';
@@ -25,7 +26,7 @@ const RoleList = Type.Array(Type.Enum(ROLES), {
 });
 const ControllerScope = Type.Union([
   Type.Literal('all'),
-  Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 500, uniqueItems: true }),
+  Type.Array(ControllerId, { maxItems: 500, uniqueItems: true }),
 ]);
 
 const LoginBody = Type.Object(

@@ -93,7 +93,7 @@ export async function checkpointAt(
   const current = await currentSize(db);
   const n = size ?? current;
   if (!Number.isSafeInteger(n) || n < 0 || n > current)
-    throw invalidField('/size', `must be between 0 and the log size ${current}`);
+    throw invalidField('/size', `must be between 0 and the log size ${current}`, 'querystring');
   const existing = await db
     .selectFrom('audit_checkpoints')
     .selectAll()
@@ -163,9 +163,10 @@ export async function proveInclusion(
 
 export async function proveConsistency(db: Db | Trx, from: number, to: number): Promise<Buffer[]> {
   const current = await currentSize(db);
-  if (!Number.isSafeInteger(from) || from < 1) throw invalidField('/from', 'must be at least 1');
+  if (!Number.isSafeInteger(from) || from < 1)
+    throw invalidField('/from', 'must be at least 1', 'querystring');
   if (!Number.isSafeInteger(to) || to < from || to > current)
-    throw invalidField('/to', `must be between from and the log size ${current}`);
+    throw invalidField('/to', `must be between from and the log size ${current}`, 'querystring');
   const source = await loadNodes(db, nodesForConsistency(from, to));
   return consistencyProof(source, from, to);
 }

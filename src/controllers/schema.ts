@@ -35,7 +35,7 @@ export type ControllerPatch = Static<typeof ControllerPatch>;
 export const ControllerList = Type.Object(
   {
     limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
-    after: Type.Optional(Type.String({ maxLength: 64 })),
+    after: Type.Optional(ControllerId),
     status: Type.Optional(Type.Union([Type.Literal('active'), Type.Literal('archived')])),
   },
   { additionalProperties: false },

@@ -12,7 +12,6 @@ import {
   createPrivateKey,
   createPublicKey,
   generateKeyPairSync,
-  randomUUID,
   type KeyObject,
 } from 'node:crypto';
 import { sql } from 'kysely';

@@ -178,6 +178,11 @@ export function errorHandler(
   );
 }
 
+export const notFoundProblem = (): AppError =>
+  new AppError('not-found', 404, 'Not found', 'There is nothing at this address.');
+export const badUrl = (): AppError =>
+  new AppError('validation', 400, 'Invalid request', 'The request URL is malformed.');
+
 export function notFoundHandler(request: FastifyRequest, reply: FastifyReply): FastifyReply {
   return sendProblem(
     request,

@@ -28,12 +28,16 @@ export const Paging = Type.Object(
 );
 export type PagingQuery = Static<typeof Paging>;
 
-/** Free text a person types: bounded, no control characters except newline and tab. */
+/**
+ * Free text a person types: bounded, no control characters except newline and tab, and no
+ * unpaired surrogates (which databases would silently replace). Ajv matches with the `u` flag,
+ * so paired characters such as emoji are single code points and pass.
+ */
 export const Text = (maxLength: number, minLength = 1) =>
   Type.String({
     minLength,
     maxLength,
-    pattern: '^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F]*$',
+    pattern: '^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F\\uD800-\\uDFFF]*$',
   });
 
 export const Region = Type.String({

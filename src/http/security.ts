@@ -3,6 +3,33 @@
 // allows nothing for API responses. Pages and the docs UI set their own CSP.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
+/** Sets the headers; also called directly where Fastify answers before any hook (bad URLs). */
+export function applySecurityHeaders(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  https: boolean,
+): void {
+  reply.header('x-content-type-options', 'nosniff');
+  reply.header('x-frame-options', 'DENY');
+  reply.header('referrer-policy', 'no-referrer');
+  reply.header('cross-origin-opener-policy', 'same-origin');
+  reply.header('cross-origin-resource-policy', 'same-origin');
+  reply.header(
+    'permissions-policy',
+    'camera=(), microphone=(), geolocation=(), interest-cohort=()',
+  );
+  reply.header('x-request-id', request.id);
+  if (https) reply.header('strict-transport-security', 'max-age=63072000; includeSubDomains');
+  if (!reply.hasHeader('content-security-policy')) {
+    reply.header(
+      'content-security-policy',
+      "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+    );
+  }
+  if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
+}
+
+/** The onSend hook applying the headers to every response. */
 export function securityHeaders(https: boolean) {
   return (
     request: FastifyRequest,
@@ -10,24 +37,7 @@ export function securityHeaders(https: boolean) {
     payload: unknown,
     done: (err: null, payload: unknown) => void,
   ): void => {
-    reply.header('x-content-type-options', 'nosniff');
-    reply.header('x-frame-options', 'DENY');
-    reply.header('referrer-policy', 'no-referrer');
-    reply.header('cross-origin-opener-policy', 'same-origin');
-    reply.header('cross-origin-resource-policy', 'same-origin');
-    reply.header(
-      'permissions-policy',
-      'camera=(), microphone=(), geolocation=(), interest-cohort=()',
-    );
-    reply.header('x-request-id', request.id);
-    if (https) reply.header('strict-transport-security', 'max-age=63072000; includeSubDomains');
-    if (!reply.hasHeader('content-security-policy')) {
-      reply.header(
-        'content-security-policy',
-        "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
-      );
-    }
-    if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
+    applySecurityHeaders(request, reply, https);
     done(null, payload);
   };
 }

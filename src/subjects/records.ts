@@ -47,8 +47,13 @@ export function checkRecords(
       stored = normalised;
       if (category.identifier) identifier = { kind: category.identifier, normalised };
     }
-    if (r.collectedAt !== undefined && Date.parse(r.collectedAt) > now.getTime() + FUTURE_SKEW_MS) {
-      throw invalidField(`${pointer}/${i}/collectedAt`, 'is in the future');
+    if (r.collectedAt !== undefined) {
+      // The date-time format admits leap seconds (":60") that JavaScript dates cannot represent.
+      const at = Date.parse(r.collectedAt);
+      if (!Number.isFinite(at))
+        throw invalidField(`${pointer}/${i}/collectedAt`, 'is not a valid date-time');
+      if (at > now.getTime() + FUTURE_SKEW_MS)
+        throw invalidField(`${pointer}/${i}/collectedAt`, 'is in the future');
     }
     return { ...r, stored, identifier };
   });

@@ -130,7 +130,7 @@ describe.each(DB_KINDS)('subjects on %s', (kind) => {
       reason: 'customer zhang.san@example.com asked',
     });
     expect(res.status).toBe(400);
-    expect(res.body.errors[0].pointer).toBe('/reason');
+    expect(res.body.errors[0].pointer).toBe('/body/reason');
   });
 
   it('scopes staff to their controllers: another controller’s subject is a 404', async () => {

