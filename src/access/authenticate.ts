@@ -67,6 +67,7 @@ export async function principalFromToken(ctx: AppContext, raw: string): Promise<
       'api_tokens.scopes',
       'api_tokens.expires_at',
       'api_tokens.revoked_at',
+      'api_tokens.last_used_at',
       'users.id',
       'users.roles',
       'users.all_controllers',
@@ -85,6 +86,16 @@ export async function principalFromToken(ctx: AppContext, raw: string): Promise<
     row.hard_locked === 1
   ) {
     throw unauthenticated('The API token is unknown, revoked or expired.');
+  }
+  if (
+    row.last_used_at === null ||
+    Date.parse(now) - Date.parse(row.last_used_at) > TOUCH_AFTER_MS
+  ) {
+    await ctx.store.db
+      .updateTable('api_tokens')
+      .set({ last_used_at: now })
+      .where('id', '=', row.token_id)
+      .execute();
   }
   const roles = rolesOf(row);
   const held = permissionsOf(roles);
