@@ -278,6 +278,27 @@ describe.each(DB_KINDS)('staff access on %s', (kind) => {
       expect(me.body.permissions.includes('users.manage')).toBe(role === 'admin');
     }
   });
+
+  it('throttles a network that keeps failing, across accounts, and forgets after the window', async () => {
+    const staff = await loginAs(env, 'auditor', { totp: false });
+    const c = new Client(env.url);
+    for (let i = 0; i < 50; i++) {
+      const r = await c.post('/api/v1/auth/login', {
+        email: `spray${i}@example.org`,
+        password: 'Summer2026!!',
+      });
+      expect(r.status).toBe(401);
+    }
+    const blocked = await c.post('/api/v1/auth/login', {
+      email: staff.email,
+      password: staff.password,
+    });
+    expect(blocked.status).toBe(429);
+    env.clock.advance(5 * 60_000 + 1000);
+    expect(
+      (await c.post('/api/v1/auth/login', { email: staff.email, password: staff.password })).status,
+    ).toBe(200);
+  });
 });
 
 describe('default deny', () => {

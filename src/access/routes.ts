@@ -80,8 +80,10 @@ function setSessionCookie(
 }
 
 export function accessRoutes(ctx: AppContext) {
-  // A first, per-network line against password spraying; per-account throttles live in login.ts.
-  const loginLimiter = new RateLimiter(30, 5 * 60_000, () => ctx.clock.now().getTime());
+  // A first, per-network line against password spraying: failed logins per /24 (or /48) network.
+  // Only failures count, so a busy office behind one address is not slowed by its own logins;
+  // per-account throttles and lockout live in login.ts.
+  const loginFailures = new RateLimiter(50, 5 * 60_000, () => ctx.clock.now().getTime());
 
   return async function register(app: FastifyInstance): Promise<void> {
     const api = app.withTypeProvider<TypeBoxTypeProvider>();
@@ -91,9 +93,15 @@ export function accessRoutes(ctx: AppContext) {
       { config: { access: { public: true } }, schema: { tags: ['access'], body: LoginBody } },
       async (request, reply) => {
         const ip = ipPrefix(request.ip);
-        const hit = loginLimiter.hit(ip);
-        if (!hit.ok) throw tooManyRequests(hit.retryAfterSeconds);
-        const result = await login(ctx, { ...request.body, ipPrefix: ip });
+        const blocked = loginFailures.check(ip);
+        if (!blocked.ok) throw tooManyRequests(blocked.retryAfterSeconds);
+        let result;
+        try {
+          result = await login(ctx, { ...request.body, ipPrefix: ip });
+        } catch (error) {
+          loginFailures.hit(ip);
+          throw error;
+        }
         setSessionCookie(ctx, reply, result.sessionSecret, ctx.config.sessionAbsoluteHours * 3600);
         return reply.code(200).send({
           userId: result.userId,

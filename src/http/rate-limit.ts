@@ -25,6 +25,14 @@ export class RateLimiter {
       : { ok: false, retryAfterSeconds: Math.ceil((w.resetAt - t) / 1000) };
   }
 
+  /** Whether the key is over its limit now, without counting a hit. */
+  check(key: string): { ok: true } | { ok: false; retryAfterSeconds: number } {
+    const t = this.now();
+    const w = this.#windows.get(key);
+    if (w === undefined || w.resetAt <= t || w.count < this.limit) return { ok: true };
+    return { ok: false, retryAfterSeconds: Math.ceil((w.resetAt - t) / 1000) };
+  }
+
   #sweep(t: number): void {
     for (const [k, w] of this.#windows) if (w.resetAt <= t) this.#windows.delete(k);
   }
