@@ -5,6 +5,7 @@
 // edit, delete, reorder or forge an event without `verify` naming it. Signed checkpoints
 // (checkpoint.ts) let outsiders hold the operator to the history, keys or not.
 import { createHmac } from 'node:crypto';
+import { CompiledQuery } from 'kysely';
 import type { Store, Trx } from '../db/store.js';
 import type { Keyring } from '../crypto/keyring.js';
 import { assertNoPersonalData, canonicalEntry, type AuditEvent } from './events.js';
@@ -46,6 +47,11 @@ export function createAuditLog(
   keyring: Keyring,
   clock: AuditClock,
 ): AuditLog {
+  // The head as this transaction last left it: later appends in the same transaction skip the
+  // read. Dropped with the transaction object; only set after a fully successful append.
+  const heads = new WeakMap<Trx, { size: number; frontier: Buffer[] }>();
+  const sqlFor = statements(store.dialect);
+
   return {
     async record(trx, event) {
       if (trx === undefined || trx === null)
@@ -65,45 +71,58 @@ export function createAuditLog(
   };
 
   async function append(trx: Trx, event: AuditEvent): Promise<number> {
-    // The head row serialises appends: on PostgreSQL concurrent writers queue on its lock, so
-    // sequence numbers are gap-free and in commit order; SQLite holds the write lock already.
-    let q = trx.selectFrom('audit_head').select(['size', 'frontier']).where('id', '=', 1);
-    if (store.dialect === 'postgres') q = q.forUpdate();
-    const head = await q.executeTakeFirstOrThrow();
-    const seq = Number(head.size);
+    let head = heads.get(trx);
+    if (head === undefined) {
+      // The head row serialises appends: on PostgreSQL concurrent writers queue on its lock, so
+      // sequence numbers are gap-free and in commit order; SQLite holds the write lock already.
+      const r = await trx.executeQuery<{ size: number; frontier: Buffer }>(
+        CompiledQuery.raw(sqlFor.readHead, []),
+      );
+      const row = r.rows[0];
+      if (row === undefined) throw new Error('audit head row is missing');
+      head = { size: Number(row.size), frontier: decodeFrontier(row.frontier) };
+    }
+    const seq = head.size;
     const at = clock.now().toISOString();
     const entry = canonicalEntry(at, event);
     const leafHash = hashLeaf(entry);
-    const { frontier, completed } = appendToFrontier(decodeFrontier(head.frontier), seq, leafHash);
+    const { frontier, completed } = appendToFrontier(head.frontier, seq, leafHash);
+    const mac = eventMac(keyring.auditMacKey, seq, leafHash);
 
-    await trx
-      .insertInto('audit_events')
-      .values({
+    // Pre-written statements rather than the query builder: this runs inside every audited change.
+    await trx.executeQuery(
+      CompiledQuery.raw(sqlFor.insertEvent, [
         seq,
         at,
-        action: event.action,
-        actor_type: event.actor.type,
-        actor_id: event.actor.id,
-        target_type: event.target?.type ?? null,
-        target_id: event.target?.id ?? null,
-        controller_id: event.controllerId ?? null,
-        outcome: event.outcome,
+        event.action,
+        event.actor.type,
+        event.actor.id,
+        event.target?.type ?? null,
+        event.target?.id ?? null,
+        event.controllerId ?? null,
+        event.outcome,
         entry,
-        leaf_hash: leafHash,
-        mac: eventMac(keyring.auditMacKey, seq, leafHash),
-      })
-      .execute();
-    if (completed.length > 0) {
-      await trx
-        .insertInto('audit_nodes')
-        .values(completed.map((n) => ({ level: n.level, idx: n.index, hash: n.hash })))
-        .execute();
-    }
-    await trx
-      .updateTable('audit_head')
-      .set({ size: seq + 1, frontier: encodeFrontier(frontier), updated_at: at })
-      .where('id', '=', 1)
-      .execute();
+        leafHash,
+        mac,
+      ]),
+    );
+    for (const n of completed)
+      await trx.executeQuery(CompiledQuery.raw(sqlFor.insertNode, [n.level, n.index, n.hash]));
+    await trx.executeQuery(
+      CompiledQuery.raw(sqlFor.updateHead, [seq + 1, encodeFrontier(frontier), at]),
+    );
+    heads.set(trx, { size: seq + 1, frontier });
     return seq;
   }
+}
+
+function statements(dialect: Store['dialect']) {
+  const p = (i: number) => (dialect === 'postgres' ? `$${i}` : '?');
+  const list = (n: number) => Array.from({ length: n }, (_, i) => p(i + 1)).join(', ');
+  return {
+    readHead: `select size, frontier from audit_head where id = 1${dialect === 'postgres' ? ' for update' : ''}`,
+    insertEvent: `insert into audit_events (seq, at, action, actor_type, actor_id, target_type, target_id, controller_id, outcome, entry, leaf_hash, mac) values (${list(12)})`,
+    insertNode: `insert into audit_nodes (level, idx, hash) values (${list(3)})`,
+    updateHead: `update audit_head set size = ${p(1)}, frontier = ${p(2)}, updated_at = ${p(3)} where id = 1`,
+  };
 }

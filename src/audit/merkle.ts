@@ -390,3 +390,33 @@ export function decodeFrontier(buf: Uint8Array): Buffer[] {
     Buffer.from(buf.subarray(i * HASH_SIZE, (i + 1) * HASH_SIZE)),
   );
 }
+
+/**
+ * Replays leaves into a root with O(log n) state and nothing but the one node hash per merge:
+ * the fast path for verification, where nothing has to be stored or checked along the way.
+ */
+export class TreeBuilder {
+  readonly #stack: Buffer[] = [];
+  #size = 0;
+
+  /** Appends the next leaf hash (trusted to be 32 bytes: callers pass hashLeaf output). */
+  push(leafHash: Buffer): void {
+    let node = leafHash;
+    for (let n = this.#size; n % 2 === 1; n = half(n)) {
+      const left = this.#stack.pop();
+      if (left === undefined) throw new RangeError('tree builder stack underflow');
+      node = hashChildren(left, node);
+    }
+    this.#stack.push(node);
+    this.#size++;
+  }
+
+  get size(): number {
+    return this.#size;
+  }
+
+  /** MTH of the leaves pushed so far (RFC 9162 §2.1.1). */
+  root(): Buffer {
+    return rootFromFrontier(this.#stack);
+  }
+}

@@ -13,7 +13,7 @@ import type { Db } from '../db/store.js';
 import { constantTimeEqual } from '../crypto/primitives.js';
 import { eventMac } from './log.js';
 import { parseEntry } from './events.js';
-import { appendToFrontier, hashLeaf, rootFromFrontier } from './merkle.js';
+import { hashLeaf, TreeBuilder } from './merkle.js';
 import { checkpointBody, publicKeyObject } from './note.js';
 import { verify as verifySignature } from 'node:crypto';
 
@@ -23,7 +23,7 @@ export type VerifyResult =
   | { ok: true; size: number; root: string; checkpointsChecked: number }
   | { ok: false; kind: TamperKind; firstBadEvent: number; detail: string; size: number };
 
-const PAGE = 5000;
+const PAGE = 10_000;
 
 interface Row {
   seq: number;
@@ -63,7 +63,12 @@ const macValidAt = (key: Buffer, row: Row, position: number, leaf: Buffer): bool
   position >= 0 && constantTimeEqual(eventMac(key, position, leaf), row.mac);
 
 /** Replays the log from the first event; see the file comment for the answers. */
-export async function verifyAuditLog(db: Db, keyring: Keyring): Promise<VerifyResult> {
+export async function verifyAuditLog(
+  db: Db,
+  keyring: Keyring,
+  options: { pageSize?: number } = {},
+): Promise<VerifyResult> {
+  const pageSize = options.pageSize ?? PAGE;
   const head = await db
     .selectFrom('audit_head')
     .select('size')
@@ -100,27 +105,47 @@ export async function verifyAuditLog(db: Db, keyring: Keyring): Promise<VerifyRe
     }
   }
 
-  let frontier: Buffer[] = [];
+  const tree = new TreeBuilder();
   let position = 0;
   let nextCheckpoint = 0;
   let lastGood = 0;
-  let pending: Row[] = [];
-  let cursor = -1;
-  for (;;) {
-    if (pending.length < 2) {
-      const more = (await db
-        .selectFrom('audit_events')
-        .selectAll()
-        .where('seq', '>', cursor)
-        .orderBy('seq')
-        .limit(PAGE)
-        .execute()) as Row[];
-      for (const r of more) r.seq = Number(r.seq);
-      if (more.length > 0) cursor = more[more.length - 1]!.seq;
-      pending = pending.concat(more);
+  // Rows arrive in pages; `i` walks the page (shifting a large array would be quadratic) and
+  // the last row of a page waits until the next page is there, so it always has a lookahead.
+  const fetchAfter = async (cursor: number): Promise<Row[]> => {
+    const rows = (await db
+      .selectFrom('audit_events')
+      .select([
+        'seq',
+        'at',
+        'action',
+        'actor_type',
+        'actor_id',
+        'target_type',
+        'target_id',
+        'controller_id',
+        'outcome',
+        'entry',
+        'leaf_hash',
+        'mac',
+      ])
+      .where('seq', '>', cursor)
+      .orderBy('seq')
+      .limit(pageSize)
+      .execute()) as Row[];
+    for (const r of rows) r.seq = Number(r.seq);
+    return rows;
+  };
+  let page = await fetchAfter(-1);
+  let exhausted = page.length < pageSize;
+  for (let i = 0; i < page.length; i++) {
+    if (i === page.length - 1 && !exhausted) {
+      const more = await fetchAfter(page[i]!.seq);
+      exhausted = more.length < pageSize;
+      page = [page[i]!, ...more];
+      i = 0;
     }
-    const row = pending.shift();
-    if (row === undefined) break;
+    const row = page[i]!;
+    const next = page[i + 1];
     if (row.seq !== position) {
       return fail(
         'missing',
@@ -132,7 +157,6 @@ export async function verifyAuditLog(db: Db, keyring: Keyring): Promise<VerifyRe
     if (!constantTimeEqual(leaf, row.leaf_hash))
       return fail('altered', position, `event ${position} no longer matches its leaf hash`);
     if (!macValidAt(macKey, row, position, leaf)) {
-      const next = pending[0];
       if (macValidAt(macKey, row, position + 1, leaf)) {
         const swapped =
           next !== undefined && macValidAt(macKey, next, position, hashLeaf(next.entry));
@@ -151,14 +175,14 @@ export async function verifyAuditLog(db: Db, keyring: Keyring): Promise<VerifyRe
         `event ${position}'s indexed columns disagree with its signed content`,
       );
 
-    frontier = appendToFrontier(frontier, position, leaf).frontier;
+    tree.push(leaf);
     position++;
     while (
       nextCheckpoint < checkpoints.length &&
       Number(checkpoints[nextCheckpoint]!.size) === position
     ) {
       const c = checkpoints[nextCheckpoint]!;
-      if (!rootFromFrontier(frontier).equals(c.root)) {
+      if (!tree.root().equals(c.root)) {
         return fail(
           'rewritten',
           lastGood,
@@ -188,7 +212,7 @@ export async function verifyAuditLog(db: Db, keyring: Keyring): Promise<VerifyRe
   return {
     ok: true,
     size: position,
-    root: rootFromFrontier(frontier).toString('hex'),
+    root: tree.root().toString('hex'),
     checkpointsChecked: checkpoints.length,
   };
 }
