@@ -16,7 +16,9 @@ export const EMPTY_ROOT: Buffer = Buffer.from(EMPTY);
 
 /** Leaf hash SHA-256(0x00 || data) (RFC 9162 §2.1.1); the prefix keeps leaves and nodes apart. */
 export function hashLeaf(data: Uint8Array): Buffer {
-  const buf = Buffer.alloc(1 + data.length);
+  // allocUnsafe draws from Node's pool; every byte is written below, so nothing stale is hashed.
+  const buf = Buffer.allocUnsafe(1 + data.length);
+  buf[0] = 0x00;
   buf.set(data, 1);
   return hash('sha256', buf, 'buffer');
 }
