@@ -16,7 +16,7 @@ const aadOf = (b: FieldBinding): Buffer =>
 
 /** Seals a personal value for one (table, column, row). */
 export function encryptField(dataKey: Buffer, value: string, binding: FieldBinding): Buffer {
-  return sealAes256(dataKey, Buffer.from(value, 'utf8'), aadOf(binding));
+  return sealAes256(dataKey, value, aadOf(binding));
 }
 
 /** Opens a sealed value; throws CryptoError when the key, binding or bytes are wrong. */

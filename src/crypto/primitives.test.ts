@@ -282,3 +282,24 @@ describe('randomKey / constantTimeEqual', () => {
     expect(constantTimeEqual(new Uint8Array(0), new Uint8Array(0))).toBe(true);
   });
 });
+
+describe('sealAes256 nonces and text input', () => {
+  it('never repeats a nonce across many seals (the pool hands out each byte once)', () => {
+    const key = randomKey();
+    const aad = Buffer.from('row');
+    const seen = new Set<string>();
+    for (let i = 0; i < 5000; i++)
+      seen.add(sealAes256(key, Buffer.from('x'), aad).subarray(1, 13).toString('hex'));
+    expect(seen.size).toBe(5000);
+  });
+
+  it('seals text exactly like its UTF-8 bytes', () => {
+    const key = randomKey();
+    const aad = Buffer.from('row');
+    for (const text of ['', 'ascii', '张三丰 🙂', 'x'.repeat(5000)]) {
+      expect(
+        openAes256(key, sealAes256(key, text, aad), aad).equals(Buffer.from(text, 'utf8')),
+      ).toBe(true);
+    }
+  });
+});
