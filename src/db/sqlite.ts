@@ -1,12 +1,12 @@
 // The embedded SQLite dialect: Kysely's SQLite adapter and compiler over our own small driver.
 // Kysely's stock driver prepares every statement anew and opens deferred transactions; ours keeps
-// a cache of prepared statements (the hot paths run the same few SQL strings) and opens every
-// transaction with BEGIN IMMEDIATE, so two processes on one file (the server and `custos keys
+// a cache of prepared statements (the hot paths run the same few SQL strings), opens physical
+// transactions with BEGIN IMMEDIATE, so two processes on one file (the server and `custos keys
 // rotate`) wait for the write lock under busy_timeout instead of failing with SQLITE_BUSY when a
-// reader tries to upgrade.
+// reader tries to upgrade, and commits concurrent transactions as a group (see SqliteDriver).
 import BetterSqlite3 from 'better-sqlite3';
+import type { CompiledQuery } from 'kysely';
 import {
-  CompiledQuery,
   SqliteAdapter,
   SqliteIntrospector,
   SqliteQueryCompiler,
@@ -21,6 +21,8 @@ const STATEMENT_CACHE_SIZE = 200;
 
 class SqliteConnection implements DatabaseConnection {
   readonly #cache = new Map<string, BetterSqlite3.Statement>();
+  /** Whether the current holder changed anything (its release then waits for durability). */
+  wrote = false;
   constructor(readonly db: BetterSqlite3.Database) {}
 
   #prepare(sql: string): BetterSqlite3.Statement {
@@ -39,7 +41,12 @@ class SqliteConnection implements DatabaseConnection {
   executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
     const stmt = this.#prepare(compiled.sql);
     const params = compiled.parameters as unknown[];
-    if (stmt.reader) return Promise.resolve({ rows: stmt.all(params) as R[] });
+    if (stmt.reader) {
+      // RETURNING statements are readers that write.
+      if (!stmt.readonly) this.wrote = true;
+      return Promise.resolve({ rows: stmt.all(params) as R[] });
+    }
+    this.wrote = true;
     const { changes, lastInsertRowid } = stmt.run(params);
     return Promise.resolve({
       numAffectedRows: BigInt(changes),
@@ -52,12 +59,31 @@ class SqliteConnection implements DatabaseConnection {
     const stmt = this.#prepare(compiled.sql);
     for (const row of stmt.iterate(compiled.parameters)) yield { rows: [row as R] };
   }
+
+  exec(sql: string): void {
+    this.db.exec(sql);
+  }
 }
 
+interface Group {
+  waiters: Array<{ resolve: () => void; reject: (error: unknown) => void }>;
+  flushScheduled: boolean;
+}
+
+/**
+ * One connection, handed to one holder at a time, with GROUP COMMIT: a transaction ends with
+ * RELEASE of its own savepoint inside a shared physical transaction, gives the connection to the
+ * next holder already waiting, and its caller resumes only after the physical COMMIT (so every
+ * acknowledged write is durable under synchronous=FULL). The COMMIT runs once the holders that
+ * were queued have had their turn: under concurrent load many transactions share one fsync;
+ * alone, a transaction commits at once. A logical transaction that fails rolls back to its own
+ * savepoint without touching the others. Writes outside a transaction join the group likewise.
+ */
 class SqliteDriver implements Driver {
   #connection: SqliteConnection | undefined;
   #queue: Promise<void> = Promise.resolve();
   #release: (() => void) | undefined;
+  #group: Group | null = null;
 
   constructor(private readonly open: () => BetterSqlite3.Database) {}
 
@@ -66,32 +92,95 @@ class SqliteDriver implements Driver {
     return Promise.resolve();
   }
 
-  async acquireConnection(): Promise<DatabaseConnection> {
-    // One connection, handed out one holder at a time (a transaction keeps it until it ends).
+  async acquireConnection(): Promise<SqliteConnection> {
     const previous = this.#queue;
     let release!: () => void;
     this.#queue = new Promise<void>((resolve) => (release = resolve));
     await previous;
     this.#release = release;
     if (this.#connection === undefined) throw new Error('SQLite driver used before init');
+    this.#connection.wrote = false;
     return this.#connection;
   }
 
-  async beginTransaction(connection: DatabaseConnection): Promise<void> {
-    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  beginTransaction(connection: DatabaseConnection): Promise<void> {
+    const conn = connection as SqliteConnection;
+    if (this.#group === null) {
+      conn.exec('begin immediate');
+      this.#group = { waiters: [], flushScheduled: false };
+    }
+    conn.exec('savepoint custos_tx');
+    return Promise.resolve();
   }
-  async commitTransaction(connection: DatabaseConnection): Promise<void> {
-    await connection.executeQuery(CompiledQuery.raw('commit'));
+
+  commitTransaction(connection: DatabaseConnection): Promise<void> {
+    const conn = connection as SqliteConnection;
+    conn.exec('release custos_tx');
+    return Promise.resolve();
   }
-  async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
-    await connection.executeQuery(CompiledQuery.raw('rollback'));
+
+  rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    const conn = connection as SqliteConnection;
+    if (conn.db.inTransaction) {
+      conn.exec('rollback to custos_tx');
+      conn.exec('release custos_tx');
+    }
+    this.#checkGroupAlive(conn);
+    return Promise.resolve();
   }
-  releaseConnection(): Promise<void> {
+
+  async releaseConnection(connection: DatabaseConnection): Promise<void> {
+    const conn = connection as SqliteConnection;
+    this.#checkGroupAlive(conn);
+    const group = this.#group;
+    let durable: Promise<void> | null = null;
+    if (group !== null) {
+      if (conn.wrote)
+        durable = new Promise<void>((resolve, reject) => group.waiters.push({ resolve, reject }));
+      if (!group.flushScheduled) {
+        group.flushScheduled = true;
+        // Queued behind every holder already waiting, so they join this physical transaction.
+        void this.#flush(group);
+      }
+    }
     const release = this.#release;
     this.#release = undefined;
     release?.();
-    return Promise.resolve();
+    if (durable !== null) await durable;
   }
+
+  async #flush(group: Group): Promise<void> {
+    const conn = await this.acquireConnection();
+    try {
+      if (this.#group === group) {
+        this.#group = null;
+        try {
+          conn.exec('commit');
+          for (const w of group.waiters) w.resolve();
+        } catch (error) {
+          if (conn.db.inTransaction) conn.exec('rollback');
+          for (const w of group.waiters) w.reject(error);
+        }
+      }
+    } finally {
+      const release = this.#release;
+      this.#release = undefined;
+      release?.();
+    }
+  }
+
+  /** SQLite ends the whole transaction on some errors (I/O, disk full): fail the group then. */
+  #checkGroupAlive(conn: SqliteConnection): void {
+    const group = this.#group;
+    if (group !== null && !conn.db.inTransaction) {
+      this.#group = null;
+      const error = new Error(
+        'the database ended the transaction (I/O error or disk full); nothing in it was saved',
+      );
+      for (const w of group.waiters) w.reject(error);
+    }
+  }
+
   destroy(): Promise<void> {
     this.#connection?.db.close();
     return Promise.resolve();
