@@ -1,7 +1,7 @@
 // Field encryption refuses anything but the exact value, key and place it was sealed for.
 import { describe, expect, it } from 'vitest';
 import { decryptField, encryptField } from './fields.js';
-import { CryptoError, randomKey } from './primitives.js';
+import { CryptoError, openAes256, randomKey } from './primitives.js';
 
 const at = {
   table: 'pi_records',
@@ -33,6 +33,20 @@ describe('field encryption', () => {
     ).toThrow(CryptoError);
     expect(() => decryptField(key, sealed, { ...at, column: 'email_enc' })).toThrow(CryptoError);
     expect(() => decryptField(key, sealed, { ...at, table: 'users' })).toThrow(CryptoError);
+  });
+
+  it('binds exactly the JSON of (format, table, column, row)', () => {
+    const aad = Buffer.from(JSON.stringify(['custos:field:v1', at.table, at.column, at.rowId]));
+    expect(openAes256(key, sealed, aad).toString()).toBe('13812345678');
+    const odd = { table: 't"x', column: 'c\\y', rowId: 'r]"z' };
+    const sealedOdd = encryptField(key, 'v', odd);
+    expect(
+      openAes256(
+        key,
+        sealedOdd,
+        Buffer.from(JSON.stringify(['custos:field:v1', odd.table, odd.column, odd.rowId])),
+      ).toString(),
+    ).toBe('v');
   });
 
   it('refuses a wrong key', () => {

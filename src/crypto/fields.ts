@@ -10,9 +10,19 @@ export interface FieldBinding {
   rowId: string;
 }
 
-// JSON encoding keeps the parts unambiguous: no separator can be smuggled inside a part.
-const aadOf = (b: FieldBinding): Buffer =>
-  Buffer.from(JSON.stringify(['custos:field:v1', b.table, b.column, b.rowId]));
+// JSON encoding keeps the parts unambiguous: no separator can be smuggled inside a part. The
+// bytes equal JSON.stringify(['custos:field:v1', table, column, rowId]); the constant prefix per
+// (table, column) is built once, since this runs for every value read or written.
+const prefixes = new Map<string, string>();
+function aadOf(b: FieldBinding): Buffer {
+  const key = `${b.table}\u0000${b.column}`;
+  let prefix = prefixes.get(key);
+  if (prefix === undefined) {
+    prefix = JSON.stringify(['custos:field:v1', b.table, b.column]).slice(0, -1);
+    prefixes.set(key, prefix);
+  }
+  return Buffer.from(`${prefix},${JSON.stringify(b.rowId)}]`, 'utf8');
+}
 
 /** Seals a personal value for one (table, column, row). */
 export function encryptField(dataKey: Buffer, value: string, binding: FieldBinding): Buffer {
