@@ -30,6 +30,7 @@ import type { Row } from '../src/db/types.js';
 import { createLogger } from '../src/logger.js';
 import { openContext } from '../src/server.js';
 import { checkRecords, type CheckedRecord } from '../src/subjects/records.js';
+import { Mulberry32, pgServerUrl } from './run.js';
 import type { NewRecord } from '../src/subjects/schema.js';
 
 export type DbKind = 'sqlite' | 'postgres';
@@ -51,52 +52,20 @@ const BENCH_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..
 export function benchSubjects(): number {
   const raw = process.env.CUSTOS_BENCH_SUBJECTS;
   const n = raw === undefined || raw === '' ? 1_000_000 : Number(raw);
-  if (!Number.isSafeInteger(n) || n < 10) throw new Error(`CUSTOS_BENCH_SUBJECTS=${raw} is invalid`);
+  if (!Number.isSafeInteger(n) || n < 10)
+    throw new Error(`CUSTOS_BENCH_SUBJECTS=${raw} is invalid`);
   return n;
 }
 
-/** Server URL (no database) for the PostgreSQL stores. */
-export function pgServerUrl(): string {
-  return (process.env.CUSTOS_BENCH_PG ?? 'postgres://postgres@127.0.0.1:5432').replace(/\/+$/, '');
-}
-
 // ---------------------------------------------------------------------------------------------
-// PRNG: mulberry32 streams, one per subject, seeded from (seed, index) through a splitmix32 mix.
+// PRNG: mulberry32 streams (run.ts), one per subject, seeded from (seed, index) through a
+// splitmix32 mix.
 
 function mix32(x: number): number {
   let z = (x + 0x9e3779b9) | 0;
   z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
   z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
   return (z ^ (z >>> 16)) >>> 0;
-}
-
-/** A deterministic stream of uint32 values (mulberry32). */
-export class Mulberry32 {
-  #a: number;
-  constructor(seed: number) {
-    this.#a = seed >>> 0;
-  }
-  nextU32(): number {
-    this.#a = (this.#a + 0x6d2b79f5) | 0;
-    let t = this.#a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  }
-  /** Uniform in [0, n). */
-  int(n: number): number {
-    return Math.floor((this.nextU32() / 2 ** 32) * n);
-  }
-  pick<T>(list: readonly T[]): T {
-    const v = list[this.int(list.length)];
-    if (v === undefined) throw new Error('pick from an empty list');
-    return v;
-  }
-  digits(n: number): string {
-    let s = '';
-    for (let i = 0; i < n; i++) s += String(this.int(10));
-    return s;
-  }
 }
 
 export const subjectRng = (seed: number, index: number): Mulberry32 =>
@@ -106,36 +75,167 @@ export const subjectRng = (seed: number, index: number): Mulberry32 =>
 // Vocabulary.
 
 const SURNAMES: ReadonlyArray<readonly [string, string]> = [
-  ['王', 'wang'], ['李', 'li'], ['张', 'zhang'], ['刘', 'liu'], ['陈', 'chen'], ['杨', 'yang'],
-  ['黄', 'huang'], ['赵', 'zhao'], ['吴', 'wu'], ['周', 'zhou'], ['徐', 'xu'], ['孙', 'sun'],
-  ['马', 'ma'], ['朱', 'zhu'], ['胡', 'hu'], ['郭', 'guo'], ['何', 'he'], ['高', 'gao'],
-  ['林', 'lin'], ['罗', 'luo'], ['郑', 'zheng'], ['梁', 'liang'], ['谢', 'xie'], ['宋', 'song'],
-  ['唐', 'tang'], ['许', 'xu'], ['韩', 'han'], ['冯', 'feng'], ['邓', 'deng'], ['曹', 'cao'],
-  ['彭', 'peng'], ['曾', 'zeng'], ['肖', 'xiao'], ['田', 'tian'], ['董', 'dong'], ['袁', 'yuan'],
-  ['潘', 'pan'], ['于', 'yu'], ['蒋', 'jiang'], ['蔡', 'cai'], ['余', 'yu'], ['杜', 'du'],
-  ['叶', 'ye'], ['程', 'cheng'], ['苏', 'su'], ['魏', 'wei'], ['吕', 'lv'], ['丁', 'ding'],
-  ['任', 'ren'], ['沈', 'shen'], ['姚', 'yao'], ['卢', 'lu'], ['姜', 'jiang'], ['崔', 'cui'],
-  ['钟', 'zhong'], ['谭', 'tan'], ['陆', 'lu'], ['汪', 'wang'], ['范', 'fan'], ['金', 'jin'],
-  ['欧阳', 'ouyang'], ['司马', 'sima'], ['上官', 'shangguan'], ['诸葛', 'zhuge'],
+  ['王', 'wang'],
+  ['李', 'li'],
+  ['张', 'zhang'],
+  ['刘', 'liu'],
+  ['陈', 'chen'],
+  ['杨', 'yang'],
+  ['黄', 'huang'],
+  ['赵', 'zhao'],
+  ['吴', 'wu'],
+  ['周', 'zhou'],
+  ['徐', 'xu'],
+  ['孙', 'sun'],
+  ['马', 'ma'],
+  ['朱', 'zhu'],
+  ['胡', 'hu'],
+  ['郭', 'guo'],
+  ['何', 'he'],
+  ['高', 'gao'],
+  ['林', 'lin'],
+  ['罗', 'luo'],
+  ['郑', 'zheng'],
+  ['梁', 'liang'],
+  ['谢', 'xie'],
+  ['宋', 'song'],
+  ['唐', 'tang'],
+  ['许', 'xu'],
+  ['韩', 'han'],
+  ['冯', 'feng'],
+  ['邓', 'deng'],
+  ['曹', 'cao'],
+  ['彭', 'peng'],
+  ['曾', 'zeng'],
+  ['肖', 'xiao'],
+  ['田', 'tian'],
+  ['董', 'dong'],
+  ['袁', 'yuan'],
+  ['潘', 'pan'],
+  ['于', 'yu'],
+  ['蒋', 'jiang'],
+  ['蔡', 'cai'],
+  ['余', 'yu'],
+  ['杜', 'du'],
+  ['叶', 'ye'],
+  ['程', 'cheng'],
+  ['苏', 'su'],
+  ['魏', 'wei'],
+  ['吕', 'lv'],
+  ['丁', 'ding'],
+  ['任', 'ren'],
+  ['沈', 'shen'],
+  ['姚', 'yao'],
+  ['卢', 'lu'],
+  ['姜', 'jiang'],
+  ['崔', 'cui'],
+  ['钟', 'zhong'],
+  ['谭', 'tan'],
+  ['陆', 'lu'],
+  ['汪', 'wang'],
+  ['范', 'fan'],
+  ['金', 'jin'],
+  ['欧阳', 'ouyang'],
+  ['司马', 'sima'],
+  ['上官', 'shangguan'],
+  ['诸葛', 'zhuge'],
 ];
 const GIVEN: ReadonlyArray<readonly [string, string]> = [
-  ['伟', 'wei'], ['芳', 'fang'], ['娜', 'na'], ['敏', 'min'], ['静', 'jing'], ['丽', 'li'],
-  ['强', 'qiang'], ['磊', 'lei'], ['军', 'jun'], ['洋', 'yang'], ['勇', 'yong'], ['艳', 'yan'],
-  ['杰', 'jie'], ['娟', 'juan'], ['涛', 'tao'], ['明', 'ming'], ['超', 'chao'], ['秀', 'xiu'],
-  ['霞', 'xia'], ['平', 'ping'], ['刚', 'gang'], ['桂', 'gui'], ['英', 'ying'], ['华', 'hua'],
-  ['玉', 'yu'], ['萍', 'ping'], ['红', 'hong'], ['建', 'jian'], ['文', 'wen'], ['辉', 'hui'],
-  ['鑫', 'xin'], ['宇', 'yu'], ['浩', 'hao'], ['婷', 'ting'], ['雪', 'xue'], ['琳', 'lin'],
-  ['晨', 'chen'], ['欣', 'xin'], ['佳', 'jia'], ['俊', 'jun'], ['博', 'bo'], ['思', 'si'],
-  ['梓', 'zi'], ['涵', 'han'], ['子', 'zi'], ['轩', 'xuan'], ['一', 'yi'], ['诺', 'nuo'],
+  ['伟', 'wei'],
+  ['芳', 'fang'],
+  ['娜', 'na'],
+  ['敏', 'min'],
+  ['静', 'jing'],
+  ['丽', 'li'],
+  ['强', 'qiang'],
+  ['磊', 'lei'],
+  ['军', 'jun'],
+  ['洋', 'yang'],
+  ['勇', 'yong'],
+  ['艳', 'yan'],
+  ['杰', 'jie'],
+  ['娟', 'juan'],
+  ['涛', 'tao'],
+  ['明', 'ming'],
+  ['超', 'chao'],
+  ['秀', 'xiu'],
+  ['霞', 'xia'],
+  ['平', 'ping'],
+  ['刚', 'gang'],
+  ['桂', 'gui'],
+  ['英', 'ying'],
+  ['华', 'hua'],
+  ['玉', 'yu'],
+  ['萍', 'ping'],
+  ['红', 'hong'],
+  ['建', 'jian'],
+  ['文', 'wen'],
+  ['辉', 'hui'],
+  ['鑫', 'xin'],
+  ['宇', 'yu'],
+  ['浩', 'hao'],
+  ['婷', 'ting'],
+  ['雪', 'xue'],
+  ['琳', 'lin'],
+  ['晨', 'chen'],
+  ['欣', 'xin'],
+  ['佳', 'jia'],
+  ['俊', 'jun'],
+  ['博', 'bo'],
+  ['思', 'si'],
+  ['梓', 'zi'],
+  ['涵', 'han'],
+  ['子', 'zi'],
+  ['轩', 'xuan'],
+  ['一', 'yi'],
+  ['诺', 'nuo'],
 ];
 const EMAIL_DOMAINS = [
-  'qq.com', 'qq.com', '163.com', '163.com', '126.com', 'sina.com', 'foxmail.com', 'gmail.com',
-  'outlook.com', 'hotmail.com', 'aliyun.com', 'yeah.net', 'sohu.com', '139.com',
+  'qq.com',
+  'qq.com',
+  '163.com',
+  '163.com',
+  '126.com',
+  'sina.com',
+  'foxmail.com',
+  'gmail.com',
+  'outlook.com',
+  'hotmail.com',
+  'aliyun.com',
+  'yeah.net',
+  'sohu.com',
+  '139.com',
 ] as const;
 const MOBILE_PREFIXES = [
-  '130', '131', '132', '133', '134', '135', '136', '137', '138', '139', '150', '151', '152',
-  '153', '155', '156', '157', '158', '159', '180', '181', '182', '183', '184', '185', '186',
-  '187', '188', '189',
+  '130',
+  '131',
+  '132',
+  '133',
+  '134',
+  '135',
+  '136',
+  '137',
+  '138',
+  '139',
+  '150',
+  '151',
+  '152',
+  '153',
+  '155',
+  '156',
+  '157',
+  '158',
+  '159',
+  '180',
+  '181',
+  '182',
+  '183',
+  '184',
+  '185',
+  '186',
+  '187',
+  '188',
+  '189',
 ] as const;
 const PLACES: ReadonlyArray<readonly [string, string, readonly string[]]> = [
   ['北京市', '北京市', ['朝阳区', '海淀区', '东城区', '西城区', '丰台区', '通州区']],
@@ -152,11 +252,36 @@ const PLACES: ReadonlyArray<readonly [string, string, readonly string[]]> = [
   ['福建省', '厦门市', ['思明区', '湖里区', '集美区', '海沧区']],
 ];
 const STREETS = [
-  '人民路', '解放路', '中山路', '建设路', '和平路', '科技园路', '长江路', '黄河路', '新华路',
-  '文化路', '学院路', '滨江大道', '世纪大道', '南京东路', '江南大道', '高新大道', '友谊路',
+  '人民路',
+  '解放路',
+  '中山路',
+  '建设路',
+  '和平路',
+  '科技园路',
+  '长江路',
+  '黄河路',
+  '新华路',
+  '文化路',
+  '学院路',
+  '滨江大道',
+  '世纪大道',
+  '南京东路',
+  '江南大道',
+  '高新大道',
+  '友谊路',
 ] as const;
 const ESTATES = ['花园', '小区', '公寓', '新村', '大厦', '家园', '苑', '府'] as const;
-const ESTATE_NAMES = ['阳光', '碧水', '锦绣', '翠竹', '金色', '幸福', '万科', '绿地', '华润'] as const;
+const ESTATE_NAMES = [
+  '阳光',
+  '碧水',
+  '锦绣',
+  '翠竹',
+  '金色',
+  '幸福',
+  '万科',
+  '绿地',
+  '华润',
+] as const;
 const NOTE_SENTENCES = [
   '客户来电咨询订单配送进度，已告知预计送达时间。',
   '用户要求修改收货地址，已在系统中更新。',
@@ -348,9 +473,7 @@ async function withPgAdmin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
 
 async function readMetaPg(subjects: number): Promise<Meta | null> {
   const exists = await withPgAdmin(async (a) => {
-    const r = await a.query('select 1 from pg_database where datname = $1', [
-      pgDatabase(subjects),
-    ]);
+    const r = await a.query('select 1 from pg_database where datname = $1', [pgDatabase(subjects)]);
     return (r.rowCount ?? 0) > 0;
   });
   if (!exists) return null;
@@ -421,9 +544,11 @@ async function writeBatch(ctx: AppContext, from: number, to: number): Promise<vo
   const now = ctx.clock.now();
   const nowIso = now.toISOString();
   const checked: CheckedRecord[][] = [];
-  for (let i = from; i < to; i++) checked.push(checkRecords(newRecordsOf(subjectData(BENCH_SEED, i)), now));
+  for (let i = from; i < to; i++)
+    checked.push(checkRecords(newRecordsOf(subjectData(BENCH_SEED, i)), now));
   await transaction(ctx.store, async (trx) => {
-    if (ctx.store.dialect === 'postgres') await sql`set local synchronous_commit = off`.execute(trx);
+    if (ctx.store.dialect === 'postgres')
+      await sql`set local synchronous_commit = off`.execute(trx);
     const subjects: Row<'subjects'>[] = checked.map(() => ({
       id: newId(),
       controller_id: 'self',
@@ -528,7 +653,9 @@ async function generate(kind: DbKind, subjects: number): Promise<void> {
       generated_at: new Date().toISOString(),
     });
     if (kind === 'sqlite') await sql`pragma wal_checkpoint(TRUNCATE)`.execute(db);
-    log(`${kind} ${subjects} subjects generated in ${seconds.toFixed(1)} s (load ${loaded.toFixed(1)} s)`);
+    log(
+      `${kind} ${subjects} subjects generated in ${seconds.toFixed(1)} s (load ${loaded.toFixed(1)} s)`,
+    );
   } finally {
     await ctx.store.close();
   }
@@ -558,12 +685,14 @@ export async function ensureDataset(kind: DbKind, subjects: number): Promise<Dat
 }
 
 // CLI: pre-generate stores (e.g. in the background before `npm run bench`).
-if (process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+if (
+  process.argv[1] !== undefined &&
+  path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)
+) {
   const args = process.argv.slice(2);
-  const which = args[0] === 'sqlite' || args[0] === 'postgres' ? [args[0]] : DB_KINDS;
-  const sizes = args
-    .filter((a) => /^\d+$/.test(a))
-    .map(Number);
+  const which: readonly DbKind[] =
+    args[0] === 'sqlite' || args[0] === 'postgres' ? [args[0]] : DB_KINDS;
+  const sizes = args.filter((a) => /^\d+$/.test(a)).map(Number);
   for (const kind of which)
     for (const n of sizes.length > 0 ? sizes : [benchSubjects()]) {
       const info = await ensureDataset(kind, n);
