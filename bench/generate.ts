@@ -583,6 +583,7 @@ async function writeBatch(ctx: AppContext, from: number, to: number): Promise<vo
           region: r.region ?? 'CN',
           created_at: nowIso,
           updated_at: nowIso,
+          expires_at: null,
         });
         if (r.identifier !== null)
           identifiers.push({

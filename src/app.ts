@@ -9,6 +9,7 @@ import { accessRoutes } from './access/routes.js';
 import { auditRoutes } from './audit/routes.js';
 import type { AppContext } from './context.js';
 import { controllerRoutes } from './controllers/routes.js';
+import { datamapRoutes } from './datamap/routes.js';
 import { installAccessControl, type Access } from './http/access.js';
 import { healthRoutes } from './http/health.js';
 import {
@@ -20,6 +21,11 @@ import {
 } from './http/problems.js';
 import { applySecurityHeaders, requestId, securityHeaders } from './http/security.js';
 import { validatorCompiler } from './http/validation.js';
+import { assessmentRoutes } from './registers/assessments/routes.js';
+import { disclosureRoutes } from './registers/disclosures/routes.js';
+import { incidentRoutes } from './registers/incidents/routes.js';
+import { transferRoutes } from './registers/transfers/routes.js';
+import { retentionRoutes } from './retention/routes.js';
 import { subjectRoutes } from './subjects/routes.js';
 
 declare module 'fastify' {
@@ -100,6 +106,12 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
       await api.register(controllerRoutes(ctx));
       await api.register(subjectRoutes(ctx));
       await api.register(auditRoutes(ctx));
+      await api.register(datamapRoutes(ctx));
+      await api.register(retentionRoutes(ctx));
+      await api.register(disclosureRoutes(ctx));
+      await api.register(transferRoutes(ctx));
+      await api.register(incidentRoutes(ctx));
+      await api.register(assessmentRoutes(ctx));
     },
     { prefix: '/api/v1' },
   );

@@ -48,6 +48,18 @@ export interface Config {
   kekMaxEncryptions: number;
   trustProxy: boolean;
   shutdownGraceSeconds: number;
+  mailFrom: string;
+  privacyContact: string | null;
+  outboxPollSeconds: number;
+  outboxMaxAttempts: number;
+  retentionSweepSeconds: number;
+  retentionBatchSize: number;
+  incidentRegulatorHours: number;
+  incidentRegulatorHoursCii: number;
+  incidentNotifyHours: number;
+  incidentReportDays: number;
+  ciio: boolean;
+  transferWarnPercent: number;
 }
 
 const int =
@@ -302,6 +314,98 @@ export const SETTINGS = {
     doc: 'On SIGTERM, how long in-flight requests may finish before the process exits anyway.',
     defaultDoc: '10',
     parse: (raw) => int(0, 600, 'seconds between 0 and 600')(raw, 10),
+  },
+  mailFrom: {
+    env: 'CUSTOS_MAIL_FROM',
+    doc: 'Sender of every e-mail Custos sends (notices, confirmations), e.g. `Privacy <privacy@example.com>`.',
+    defaultDoc: 'privacy@HOST-of-base-URL',
+    parse: (raw, partial) => {
+      if (raw !== undefined && raw !== '') {
+        const v = raw.trim();
+        return /^([^<>\r\n]*<)?[^\s@<>]+@[^\s@<>]+\.?[^\s@<>]*>?$/.test(v) && v.length <= 320
+          ? v
+          : {
+              problem: 'CUSTOS_MAIL_FROM is not an e-mail address',
+              hint: 'e.g. Privacy <privacy@example.com>',
+            };
+      }
+      let host = 'localhost';
+      try {
+        host = new URL(partial.baseUrl ?? 'http://localhost').hostname;
+      } catch {
+        // the base URL problem is reported on its own line
+      }
+      return `privacy@${host}`;
+    },
+  },
+  privacyContact: {
+    env: 'CUSTOS_PRIVACY_CONTACT',
+    doc: 'How people reach the personal-information protection officer; printed in incident notices and reports (PIPL art. 57).',
+    defaultDoc: '(unset: the controller’s contact e-mail)',
+    parse: (raw) => (raw === undefined || raw.trim() === '' ? null : raw.trim().slice(0, 500)),
+  },
+  outboxPollSeconds: {
+    env: 'CUSTOS_OUTBOX_POLL_SECONDS',
+    doc: 'How often the server delivers queued outbound messages (0: only on demand).',
+    defaultDoc: '5',
+    parse: (raw) => int(0, 3600, 'seconds between 0 and 3600')(raw, 5),
+  },
+  outboxMaxAttempts: {
+    env: 'CUSTOS_OUTBOX_MAX_ATTEMPTS',
+    doc: 'Delivery attempts (with exponential back-off) before a message is marked failed for a person to look at.',
+    defaultDoc: '10',
+    parse: (raw) => int(1, 100, 'a count between 1 and 100')(raw, 10),
+  },
+  retentionSweepSeconds: {
+    env: 'CUSTOS_RETENTION_SWEEP_SECONDS',
+    doc: 'How often the server deletes or anonymises expired PI records (0: only by `custos retention run`).',
+    defaultDoc: '3600',
+    parse: (raw) => int(0, 7 * 86400, 'seconds between 0 and 604800')(raw, 3600),
+  },
+  retentionBatchSize: {
+    env: 'CUSTOS_RETENTION_BATCH',
+    doc: 'Records handled per transaction by a retention sweep.',
+    defaultDoc: '500',
+    parse: (raw) => int(1, 100_000, 'a count between 1 and 100000')(raw, 500),
+  },
+  incidentRegulatorHours: {
+    env: 'CUSTOS_INCIDENT_REGULATOR_HOURS',
+    doc: 'Hours from detection to report a relatively major (较大) or worse incident to the regulator (2025 Incident Reporting Measures art. 4: 4 h).',
+    defaultDoc: '4',
+    parse: (raw) => int(1, 24 * 30, 'hours between 1 and 720')(raw, 4),
+  },
+  incidentRegulatorHoursCii: {
+    env: 'CUSTOS_INCIDENT_REGULATOR_HOURS_CII',
+    doc: 'The same deadline when critical information infrastructure is involved (1 h).',
+    defaultDoc: '1',
+    parse: (raw) => int(1, 24 * 30, 'hours between 1 and 720')(raw, 1),
+  },
+  incidentNotifyHours: {
+    env: 'CUSTOS_INCIDENT_NOTIFY_HOURS',
+    doc: 'Hours from detection to notify affected persons (PIPL art. 57 says "immediately"; this is the internal clock).',
+    defaultDoc: '72',
+    parse: (raw) => int(1, 24 * 90, 'hours between 1 and 2160')(raw, 72),
+  },
+  incidentReportDays: {
+    env: 'CUSTOS_INCIDENT_REPORT_DAYS',
+    doc: 'Days from containment to file the post-incident report.',
+    defaultDoc: '30',
+    parse: (raw) => int(1, 365, 'days between 1 and 365')(raw, 30),
+  },
+  ciio: {
+    env: 'CUSTOS_CIIO',
+    doc: '`true` when the company is a critical information infrastructure operator: every cross-border transfer then needs a security assessment.',
+    defaultDoc: 'false',
+    parse: (raw) => {
+      const v = oneOf(['true', 'false'], 'false')(raw?.toLowerCase());
+      return isProblem(v) ? v : v === 'true';
+    },
+  },
+  transferWarnPercent: {
+    env: 'CUSTOS_TRANSFER_WARN_PERCENT',
+    doc: 'Warn when the persons sent abroad this calendar year reach this share of a regulatory threshold.',
+    defaultDoc: '80',
+    parse: (raw) => int(1, 100, 'a percentage between 1 and 100')(raw, 80),
   },
 } satisfies { [K in keyof Config]: Setting<Config[K]> };
 

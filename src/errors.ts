@@ -13,6 +13,7 @@ export type ErrorCode =
   | 'mfa-required'
   | 'csrf'
   | 'forbidden'
+  | 'transfer-required'
   | 'not-found'
   | 'conflict'
   | 'too-many-requests'
@@ -76,6 +77,14 @@ export const csrf = (): AppError =>
 
 export const forbidden = (permission: string): AppError =>
   new AppError('forbidden', 403, 'Forbidden', `This needs the "${permission}" permission.`);
+
+/**
+ * An export or delivery of PI out of its storage region that no approved, unexpired cross-border
+ * transfer covers (PIPL arts. 38–40). `detail` names what is missing: recipient, destination,
+ * categories.
+ */
+export const transferRequired = (detail: string): AppError =>
+  new AppError('transfer-required', 403, 'Cross-border transfer not covered', detail);
 
 /** Also used for objects outside the caller's controller scope, so their existence is not revealed. */
 export const notFound = (what: string): AppError =>

@@ -1,11 +1,13 @@
-// The `custos` command line: serve, migrate, admin, keys, audit. Every command reads the same
+// The `custos` command line: serve, migrate, admin, keys, audit, retention, export. Every command reads the same
 // settings (environment variables, overridden by the flags below).
 import { pathToFileURL } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { adminCommands } from './cli/admin.js';
 import { auditCommands } from './cli/audit.js';
 import { configFrom, describeFailure, flagsOf, withContext } from './cli/common.js';
+import { exportCommands } from './cli/export.js';
 import { keyCommands } from './cli/keys.js';
+import { retentionCommands } from './cli/retention.js';
 import { migrateToLatest } from './db/migrate.js';
 import { openStore, storeOptions } from './db/store.js';
 import { createLogger } from './logger.js';
@@ -52,6 +54,8 @@ export function buildProgram(): Command {
   adminCommands(program);
   keyCommands(program);
   auditCommands(program);
+  retentionCommands(program);
+  exportCommands(program);
 
   program
     .command('check-config')

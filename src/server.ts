@@ -15,6 +15,9 @@ import { rotateKeks } from './crypto/rotate.js';
 import { migrateToLatest } from './db/migrate.js';
 import { openStore, storeOptions, type Store, type StoreOptions } from './db/store.js';
 import { startScheduler, type Job } from './jobs/scheduler.js';
+import { notifyJobs } from './notify/jobs.js';
+import { incidentJobs } from './registers/incidents/jobs.js';
+import { retentionJobs } from './retention/jobs.js';
 
 /** Opens everything a command needs; the caller closes `ctx.store` when done. */
 export async function openContext(
@@ -78,6 +81,9 @@ export function serverJobs(ctx: AppContext): Job[] {
       run: () => checkpointIfGrown(ctx),
     },
     { name: 'keys.usage', everySeconds: 30, run: () => keyUsageJob(ctx) },
+    ...retentionJobs(ctx),
+    ...notifyJobs(ctx),
+    ...incidentJobs(ctx),
   ];
 }
 

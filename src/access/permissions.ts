@@ -16,6 +16,24 @@ export const PERMISSIONS = [
   'audit.verify',
   'users.read',
   'users.manage',
+  /** The data map: categories, purposes, systems, recipients; records of processing. */
+  'datamap.read',
+  'datamap.write',
+  /** Retention schedules, legal holds and sweeps. */
+  'retention.read',
+  'retention.manage',
+  /** Disclosure, law-enforcement, transfer-of-control and cross-border transfer registers. */
+  'registers.read',
+  'registers.write',
+  /** Approve a cross-border transfer (the export guard lets data through only approved ones). */
+  'transfers.approve',
+  /** Deliver a subject's PI to a recipient through Custos (needs a register entry). */
+  'pi.disclose',
+  'incidents.read',
+  'incidents.write',
+  /** Personal-information protection impact assessments (PIPL art. 55). */
+  'assessments.read',
+  'assessments.write',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -37,6 +55,9 @@ const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
     'audit.read',
     'users.read',
     'users.manage',
+    'datamap.read',
+    'datamap.write',
+    'retention.read',
   ],
   privacy_officer: [
     'self',
@@ -46,10 +67,52 @@ const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
     'subjects.erase',
     'pi.reveal',
     'audit.read',
+    'datamap.read',
+    'datamap.write',
+    'retention.read',
+    'retention.manage',
+    'registers.read',
+    'registers.write',
+    'transfers.approve',
+    'pi.disclose',
+    'incidents.read',
+    'incidents.write',
+    'assessments.read',
+    'assessments.write',
   ],
-  request_handler: ['self', 'controllers.read', 'subjects.read', 'subjects.write', 'pi.reveal'],
-  security_officer: ['self', 'controllers.read', 'audit.read', 'audit.verify', 'users.read'],
-  auditor: ['self', 'controllers.read', 'subjects.read', 'audit.read', 'audit.verify'],
+  request_handler: [
+    'self',
+    'controllers.read',
+    'subjects.read',
+    'subjects.write',
+    'pi.reveal',
+    'datamap.read',
+    'registers.read',
+  ],
+  security_officer: [
+    'self',
+    'controllers.read',
+    'audit.read',
+    'audit.verify',
+    'users.read',
+    'datamap.read',
+    'registers.read',
+    'incidents.read',
+    'incidents.write',
+    'assessments.read',
+  ],
+  auditor: [
+    'self',
+    'controllers.read',
+    'subjects.read',
+    'audit.read',
+    'audit.verify',
+    'datamap.read',
+    'retention.read',
+    'registers.read',
+    'incidents.read',
+    'assessments.read',
+  ],
 };
 
 /** The union of the permissions of `roles`. */

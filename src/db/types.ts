@@ -5,6 +5,12 @@
 //   - binary (ciphertexts, hashes): BLOB on SQLite, BYTEA on PostgreSQL, a Buffer in Node;
 //   - lists: JSON text.
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { DatamapTables } from '../datamap/tables.js';
+import type { NotifyTables } from '../notify/tables.js';
+import type { AssessmentTables } from '../registers/assessments/tables.js';
+import type { IncidentTables } from '../registers/incidents/tables.js';
+import type { RegisterTables } from '../registers/tables.js';
+import type { RetentionTables } from '../retention/tables.js';
 
 export interface KeyringTable {
   id: string;
@@ -62,6 +68,8 @@ export interface PiRecordsTable {
   region: string;
   created_at: string;
   updated_at: string;
+  /** When the purpose's retention period ends; the retention sweep acts on it. */
+  expires_at: string | null;
 }
 
 export interface SubjectIdentifiersTable {
@@ -156,7 +164,15 @@ export interface AuditCheckpointsTable {
   created_at: string;
 }
 
-export interface Database {
+/** Every table; each domain declares its own tables beside its code. */
+export interface Database
+  extends
+    DatamapTables,
+    RetentionTables,
+    RegisterTables,
+    NotifyTables,
+    IncidentTables,
+    AssessmentTables {
   keyring: KeyringTable;
   data_keys: DataKeysTable;
   controllers: ControllersTable;

@@ -83,6 +83,7 @@ export async function insertRecords(
       region: r.region ?? defaultRegion,
       created_at: now,
       updated_at: now,
+      expires_at: null,
     };
   });
   await trx.insertInto('pi_records').values(rows).execute();

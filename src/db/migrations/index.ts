@@ -2,7 +2,17 @@
 // build and the TypeScript sources behave the same. Append only.
 import type { Migration } from 'kysely';
 import * as foundation from './2026-11-28T00-00_foundation.js';
+import * as datamap from './2026-11-28T01-00_datamap.js';
+import * as retention from './2026-11-28T01-10_retention.js';
+import * as registers from './2026-11-28T01-20_registers.js';
+import * as notifyIncidents from './2026-11-28T01-30_notify_incidents.js';
+import * as assessments from './2026-11-28T01-40_assessments.js';
 
 export const MIGRATIONS: Record<string, Migration> = {
   '2026-11-28T00-00_foundation': foundation,
+  '2026-11-28T01-00_datamap': datamap,
+  '2026-11-28T01-10_retention': retention,
+  '2026-11-28T01-20_registers': registers,
+  '2026-11-28T01-30_notify_incidents': notifyIncidents,
+  '2026-11-28T01-40_assessments': assessments,
 };

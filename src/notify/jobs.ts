@@ -1,0 +1,7 @@
+// Outbound messages: periodic jobs run by the server.
+import type { AppContext } from '../context.js';
+import type { Job } from '../jobs/scheduler.js';
+
+export function notifyJobs(_ctx: AppContext): Job[] {
+  return [];
+}

@@ -1,0 +1,2 @@
+// Row types of the outbox tables.
+export type NotifyTables = Record<never, never>;

@@ -1,0 +1,7 @@
+// Impact assessments: HTTP routes (placeholder until the module lands).
+import type { FastifyInstance } from 'fastify';
+import type { AppContext } from '../../context.js';
+
+export function assessmentRoutes(_ctx: AppContext) {
+  return async function register(_app: FastifyInstance): Promise<void> {};
+}

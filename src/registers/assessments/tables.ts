@@ -1,0 +1,2 @@
+// Row types of the impact-assessment tables.
+export type AssessmentTables = Record<never, never>;

@@ -1,0 +1,2 @@
+// Row types of the incident tables.
+export type IncidentTables = Record<never, never>;

@@ -1,0 +1,2 @@
+// Row types of the register tables.
+export type RegisterTables = Record<never, never>;

@@ -1,0 +1,7 @@
+// Cross-border transfers: HTTP routes (placeholder until the module lands).
+import type { FastifyInstance } from 'fastify';
+import type { AppContext } from '../../context.js';
+
+export function transferRoutes(_ctx: AppContext) {
+  return async function register(_app: FastifyInstance): Promise<void> {};
+}

@@ -1,0 +1,7 @@
+// Retention: periodic jobs run by the server.
+import type { AppContext } from '../context.js';
+import type { Job } from '../jobs/scheduler.js';
+
+export function retentionJobs(_ctx: AppContext): Job[] {
+  return [];
+}

@@ -1,0 +1,2 @@
+// Row types of the retention tables.
+export type RetentionTables = Record<never, never>;
