@@ -30,6 +30,48 @@ export const AUDIT_ACTIONS = [
   'audit.checkpoint',
   'audit.verify',
   'system.start',
+  // data map
+  'datamap.create',
+  'datamap.update',
+  'datamap.retire',
+  'datamap.ropa_export',
+  // retention
+  'retention.hold_create',
+  'retention.hold_release',
+  'retention.run',
+  'retention.subject_shred',
+  // disclosure, law-enforcement and transfer-of-control registers
+  'disclosure.create',
+  'disclosure.deliver',
+  'le_request.create',
+  'le_request.update',
+  'le_request.decide',
+  'control_transfer.create',
+  'control_transfer.update',
+  // cross-border transfers and the export guard
+  'transfer.create',
+  'transfer.update',
+  'transfer.approve',
+  'transfer.revoke',
+  'transfer.refused',
+  'transfer.threshold_warning',
+  // outbound messages
+  'outbox.failed',
+  // incidents
+  'incident.create',
+  'incident.update',
+  'incident.contain',
+  'incident.regulator_report',
+  'incident.notice_decision',
+  'incident.notify_persons',
+  'incident.close',
+  'incident.post_report',
+  // impact assessments and the policy flags they raise
+  'assessment.propose',
+  'assessment.create',
+  'assessment.update',
+  'assessment.complete',
+  'policy.flag_raise',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
