@@ -28,7 +28,8 @@ import {
 } from './primitives.js';
 
 type Purpose = KeyringTable['purpose'];
-export type DataKeyOwner = 'subject' | 'user';
+/** Who a data key belongs to; an `outbox` key protects one queued message and dies when it is sent. */
+export type DataKeyOwner = 'subject' | 'user' | 'outbox';
 
 const CANARY = Buffer.from('custos keyring canary v1');
 const aadFor = (purpose: Purpose, version: number): Buffer =>

@@ -28,7 +28,7 @@ export interface KeyringTable {
 
 export interface DataKeysTable {
   id: string;
-  owner_type: 'subject' | 'user';
+  owner_type: 'subject' | 'user' | 'outbox';
   owner_id: string;
   kek_version: number;
   wrapped: Buffer;
