@@ -92,6 +92,21 @@ describe.each(DB_KINDS)('audit log on %s', (kind) => {
     // Small pages put page boundaries next to the tampered events: the answer must not change.
     for (const pageSize of [1, 2, 7])
       expect(await verifyAuditLog(env.ctx.store.db, env.ctx.keyring, { pageSize })).toEqual(direct);
+    // The same answers from the worker-thread path, with chunks small enough that tampered
+    // events and checkpoints fall inside, on and across chunk and page borders.
+    for (const [chunkLevel, pageSize] of [
+      [1, 4],
+      [2, 8],
+      [3, 7],
+    ] as const)
+      expect(
+        await verifyAuditLog(env.ctx.store.db, env.ctx.keyring, {
+          workers: 2,
+          chunkLevel,
+          pageSize,
+          parallelFrom: 0,
+        }),
+      ).toEqual(direct);
     const officer = await loginAs(env, 'security_officer');
     const api = await officer.client.get('/api/v1/audit/verify');
     expect(api.status).toBe(200);

@@ -413,6 +413,24 @@ export class TreeBuilder {
     this.#size++;
   }
 
+  /**
+   * Appends a whole perfect subtree of 2^level leaves given its root, as if its leaves had been
+   * pushed one by one; the tree's size must be a multiple of 2^level.
+   */
+  pushSubtree(root: Buffer, level: number): void {
+    const width = 2 ** level;
+    if (!Number.isSafeInteger(width) || this.#size % width !== 0)
+      throw new RangeError(`a subtree of 2^${level} leaves cannot start at ${this.#size}`);
+    let node = root;
+    for (let n = this.#size / width; n % 2 === 1; n = half(n)) {
+      const left = this.#stack.pop();
+      if (left === undefined) throw new RangeError('tree builder stack underflow');
+      node = hashChildren(left, node);
+    }
+    this.#stack.push(node);
+    this.#size += width;
+  }
+
   get size(): number {
     return this.#size;
   }
