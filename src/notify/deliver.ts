@@ -1,0 +1,279 @@
+// Delivering the outbox over SMTP. A sender claims due messages with a lease (so a sender that
+// crashes mid-way loses its claim when the lease passes and another takes over), renders each one,
+// sends it and marks it sent. Delivery is at-least-once: a crash between the SMTP reply and the
+// "sent" mark resends, with the same Message-ID (derived from the outbox id) so mail systems and
+// people can recognise the duplicate. Sent messages keep no personal data: the sealed recipient and
+// parameters are wiped and a per-message key is destroyed. Failures back off exponentially and,
+// after CUSTOS_OUTBOX_MAX_ATTEMPTS, are marked failed for a person to look at.
+// Nothing here logs or audits an address or a body: errors are reduced to an SMTP code or class.
+import nodemailer from 'nodemailer';
+import { sql } from 'kysely';
+import type { AppContext } from '../context.js';
+import { transaction } from '../db/store.js';
+import type { Row } from '../db/types.js';
+import { openMail, type OpenMail } from './outbox.js';
+import {
+  isTemplateName,
+  renderTemplate,
+  type TemplateName,
+  type TemplateParams,
+} from './templates.js';
+import type { Rendered } from './render.js';
+
+/** How long a claim lasts; longer than any one SMTP conversation with the timeouts below. */
+export const LEASE_MS = 5 * 60_000;
+const BATCH = 50;
+const BACKOFF_BASE_MS = 60_000;
+const BACKOFF_CAP_MS = 6 * 3600_000;
+
+/** Wait after the n-th failed attempt: 1 min, 2 min, 4 min … at most 6 h. */
+export function backoffMs(attempts: number): number {
+  return Math.min(BACKOFF_BASE_MS * 2 ** Math.max(0, attempts - 1), BACKOFF_CAP_MS);
+}
+
+export interface DeliveryResult {
+  sent: number;
+  /** Failed this time, will be tried again later. */
+  retried: number;
+  /** Out of attempts, or undeliverable (the person was erased): marked failed. */
+  failed: number;
+  /** Due messages left waiting because no SMTP server is configured. */
+  waiting: number;
+}
+
+// One warning per running context, not one per poll: an unset CUSTOS_SMTP_URL is a setting, not
+// an incident, but an operator must learn that mail is piling up.
+const warnedNoSmtp = new WeakSet<AppContext>();
+
+type Claimed = Row<'outbox'>;
+
+/** Claims up to `limit` due messages (pending and due, or sending with an expired lease). */
+async function claim(ctx: AppContext, now: Date, limit: number): Promise<Claimed[]> {
+  const at = now.toISOString();
+  const leaseUntil = new Date(now.getTime() + LEASE_MS).toISOString();
+  // A read first: an idle poll must not take SQLite's write lock every few seconds.
+  const due = await ctx.store.db
+    .selectFrom('outbox')
+    .select('id')
+    .where((eb) =>
+      eb.or([
+        eb.and([eb('status', '=', 'pending'), eb('next_attempt_at', '<=', at)]),
+        eb.and([eb('status', '=', 'sending'), eb('lease_until', '<=', at)]),
+      ]),
+    )
+    .limit(1)
+    .executeTakeFirst();
+  if (due === undefined) return [];
+  return transaction(ctx.store, async (trx) => {
+    let q = trx
+      .selectFrom('outbox')
+      .select('id')
+      .where((eb) =>
+        eb.or([
+          eb.and([eb('status', '=', 'pending'), eb('next_attempt_at', '<=', at)]),
+          eb.and([eb('status', '=', 'sending'), eb('lease_until', '<=', at)]),
+        ]),
+      )
+      .orderBy('next_attempt_at')
+      .limit(limit);
+    // Several instances may deliver at once on PostgreSQL: each skips rows another is claiming.
+    if (ctx.store.dialect === 'postgres') q = q.forUpdate().skipLocked();
+    const ids = (await q.execute()).map((r) => r.id);
+    if (ids.length === 0) return [];
+    await trx
+      .updateTable('outbox')
+      .set({ status: 'sending', lease_until: leaseUntil, attempts: sql`attempts + 1` })
+      .where('id', 'in', ids)
+      .execute();
+    return trx.selectFrom('outbox').selectAll().where('id', 'in', ids).orderBy('id').execute();
+  });
+}
+
+/** The error reduced to what may be stored and logged: an SMTP reply code or an error class. */
+export function errorClass(error: unknown): string {
+  if (typeof error === 'object' && error !== null) {
+    const e = error as { responseCode?: unknown; code?: unknown };
+    if (typeof e.responseCode === 'number' && Number.isInteger(e.responseCode))
+      return `smtp ${e.responseCode}`;
+    if (typeof e.code === 'string' && /^[A-Z][A-Z0-9_]{1,31}$/.test(e.code)) return e.code;
+  }
+  return 'error';
+}
+
+/** The domain of the sender address, for Message-IDs (RFC 5322 §3.6.4: id-left "@" id-right). */
+function messageDomain(mailFrom: string): string {
+  const m = /@([^\s@<>]+)>?\s*$/.exec(mailFrom);
+  return m?.[1] ?? 'custos.invalid';
+}
+
+async function markSent(ctx: AppContext, row: Claimed, messageId: string): Promise<void> {
+  await transaction(ctx.store, async (trx) => {
+    await trx
+      .updateTable('outbox')
+      .set({
+        status: 'sent',
+        sent_at: ctx.clock.now().toISOString(),
+        to_enc: null,
+        params_enc: null,
+        lease_until: null,
+        last_error: null,
+        message_id: messageId,
+      })
+      .where('id', '=', row.id)
+      .execute();
+    if (row.subject_id === null) await ctx.keyring.destroyDataKey(trx, 'outbox', row.id);
+  });
+}
+
+/** Marks a message failed for good, with an audit event naming only ids, template and error. */
+async function markFailed(
+  ctx: AppContext,
+  row: Claimed,
+  error: string,
+  options: { wipe: boolean },
+): Promise<void> {
+  await transaction(ctx.store, async (trx) => {
+    await trx
+      .updateTable('outbox')
+      .set({
+        status: 'failed',
+        lease_until: null,
+        last_error: error,
+        ...(options.wipe ? { to_enc: null, params_enc: null } : {}),
+      })
+      .where('id', '=', row.id)
+      .execute();
+    if (options.wipe && row.subject_id === null)
+      await ctx.keyring.destroyDataKey(trx, 'outbox', row.id);
+    await ctx.audit.record(trx, {
+      actor: { type: 'system', id: null },
+      action: 'outbox.failed',
+      target: { type: 'outbox', id: row.id },
+      outcome: 'failure',
+      details: {
+        template: row.template,
+        channel: row.channel,
+        attempts: row.attempts,
+        error,
+        subject: row.subject_id,
+      },
+    });
+  });
+  ctx.log.warn(
+    { outbox: row.id, template: row.template, attempts: row.attempts, error },
+    'outbound message failed for good',
+  );
+}
+
+async function markRetry(ctx: AppContext, row: Claimed, error: string): Promise<void> {
+  const next = new Date(ctx.clock.now().getTime() + backoffMs(row.attempts)).toISOString();
+  await ctx.store.db
+    .updateTable('outbox')
+    .set({ status: 'pending', lease_until: null, last_error: error, next_attempt_at: next })
+    .where('id', '=', row.id)
+    .execute();
+  ctx.log.warn(
+    { outbox: row.id, template: row.template, attempts: row.attempts, error, retryAt: next },
+    'outbound message not delivered; will retry',
+  );
+}
+
+function render(row: Claimed, mail: OpenMail): Rendered | null {
+  if (!isTemplateName(row.template)) return null;
+  const name: TemplateName = row.template;
+  try {
+    return renderTemplate(name, row.lang, mail.params as TemplateParams<typeof name>);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Delivers due messages once (the `outbox.deliver` job calls this; tests call it to drain).
+ * Returns counts only.
+ */
+export async function deliverOutbox(
+  ctx: AppContext,
+  options: { limit?: number } = {},
+): Promise<DeliveryResult> {
+  const result: DeliveryResult = { sent: 0, retried: 0, failed: 0, waiting: 0 };
+  const now = ctx.clock.now();
+  if (ctx.config.smtpUrl === null) {
+    const due = await ctx.store.db
+      .selectFrom('outbox')
+      .select(sql<number>`count(*)`.as('n'))
+      .where('status', 'in', ['pending', 'sending'])
+      .executeTakeFirstOrThrow();
+    result.waiting = Number(due.n);
+    if (result.waiting > 0 && !warnedNoSmtp.has(ctx)) {
+      warnedNoSmtp.add(ctx);
+      ctx.log.warn(
+        { waiting: result.waiting },
+        'outbound mail is queued but CUSTOS_SMTP_URL is not set: messages wait until it is',
+      );
+    }
+    return result;
+  }
+  const claimed = await claim(ctx, now, options.limit ?? BATCH);
+  if (claimed.length === 0) return result;
+  const transport = nodemailer.createTransport({
+    url: ctx.config.smtpUrl,
+    connectionTimeout: 10_000,
+    greetingTimeout: 10_000,
+    socketTimeout: 30_000,
+    // Message contents never come from files or URLs; refuse them even if a template slipped.
+    disableFileAccess: true,
+    disableUrlAccess: true,
+    logger: false,
+  });
+  const domain = messageDomain(ctx.config.mailFrom);
+  try {
+    for (const row of claimed) {
+      let mail: OpenMail | null;
+      try {
+        mail = await openMail(ctx, ctx.store.db, row);
+      } catch {
+        mail = null;
+      }
+      if (mail === null) {
+        // The key is gone: the person was erased after the mail was queued. Never send it.
+        await markFailed(ctx, row, 'recipient_erased', { wipe: true });
+        result.failed++;
+        continue;
+      }
+      const rendered = render(row, mail);
+      if (rendered === null) {
+        await markFailed(ctx, row, 'bad_template', { wipe: true });
+        result.failed++;
+        continue;
+      }
+      const messageId = `<${row.id}@${domain}>`;
+      try {
+        await transport.sendMail({
+          from: ctx.config.mailFrom,
+          to: mail.to,
+          subject: rendered.subject,
+          text: rendered.text,
+          html: rendered.html,
+          messageId,
+          headers: { 'Content-Language': row.lang, 'Auto-Submitted': 'auto-generated' },
+        });
+      } catch (error) {
+        const code = errorClass(error);
+        if (row.attempts >= ctx.config.outboxMaxAttempts) {
+          await markFailed(ctx, row, code, { wipe: false });
+          result.failed++;
+        } else {
+          await markRetry(ctx, row, code);
+          result.retried++;
+        }
+        continue;
+      }
+      await markSent(ctx, row, messageId);
+      result.sent++;
+    }
+  } finally {
+    transport.close();
+  }
+  return result;
+}

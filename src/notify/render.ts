@@ -1,0 +1,42 @@
+// Pieces every mail template uses: HTML escaping and dates written for people in each language.
+import type { Lang } from './tables.js';
+
+/** A rendered message: the subject line, a plain-text body and the same body as HTML. */
+export interface Rendered {
+  subject: string;
+  text: string;
+  html: string;
+}
+
+const HTML_ESCAPES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+};
+
+/** Escapes text for HTML element content and attribute values (OWASP XSS prevention rule 1). */
+export function escapeHtml(value: string): string {
+  return value.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c] ?? c);
+}
+
+/** Escaped text with line breaks kept. */
+export function htmlLines(value: string): string {
+  return escapeHtml(value).replace(/\r?\n/g, '<br>');
+}
+
+const pad = (n: number) => String(n).padStart(2, '0');
+
+/**
+ * A moment as a reader expects it: English readers get UTC, Chinese readers Beijing time (UTC+8
+ * all year; China keeps no daylight saving, so a fixed offset is exact).
+ */
+export function formatTime(iso: string, lang: Lang): string {
+  const d = new Date(iso);
+  if (lang === 'en') {
+    return `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())} UTC`;
+  }
+  const b = new Date(d.getTime() + 8 * 3600_000);
+  return `${b.getUTCFullYear()}年${b.getUTCMonth() + 1}月${b.getUTCDate()}日 ${pad(b.getUTCHours())}:${pad(b.getUTCMinutes())}（北京时间）`;
+}
