@@ -1,0 +1,51 @@
+// ISO 3166-1 alpha-2 officially assigned codes, frozen here so a destination that is not a real
+// country ("XX", user-assigned "ZZ", "UK") cannot enter the transfer register: the duties of PIPL
+// arts. 38–40 hang on where the data goes. Kept beside the guard so the register does not depend
+// on the data-map module's copy.
+
+// prettier-ignore
+const ASSIGNED = [
+  'AD','AE','AF','AG','AI','AL','AM','AO','AQ','AR','AS','AT','AU','AW','AX','AZ',
+  'BA','BB','BD','BE','BF','BG','BH','BI','BJ','BL','BM','BN','BO','BQ','BR','BS','BT','BV','BW','BY','BZ',
+  'CA','CC','CD','CF','CG','CH','CI','CK','CL','CM','CN','CO','CR','CU','CV','CW','CX','CY','CZ',
+  'DE','DJ','DK','DM','DO','DZ',
+  'EC','EE','EG','EH','ER','ES','ET',
+  'FI','FJ','FK','FM','FO','FR',
+  'GA','GB','GD','GE','GF','GG','GH','GI','GL','GM','GN','GP','GQ','GR','GS','GT','GU','GW','GY',
+  'HK','HM','HN','HR','HT','HU',
+  'ID','IE','IL','IM','IN','IO','IQ','IR','IS','IT',
+  'JE','JM','JO','JP',
+  'KE','KG','KH','KI','KM','KN','KP','KR','KW','KY','KZ',
+  'LA','LB','LC','LI','LK','LR','LS','LT','LU','LV','LY',
+  'MA','MC','MD','ME','MF','MG','MH','MK','ML','MM','MN','MO','MP','MQ','MR','MS','MT','MU','MV','MW','MX','MY','MZ',
+  'NA','NC','NE','NF','NG','NI','NL','NO','NP','NR','NU','NZ',
+  'OM',
+  'PA','PE','PF','PG','PH','PK','PL','PM','PN','PR','PS','PT','PW','PY',
+  'QA',
+  'RE','RO','RS','RU','RW',
+  'SA','SB','SC','SD','SE','SG','SH','SI','SJ','SK','SL','SM','SN','SO','SR','SS','ST','SV','SX','SY','SZ',
+  'TC','TD','TF','TG','TH','TJ','TK','TL','TM','TN','TO','TR','TT','TV','TW','TZ',
+  'UA','UG','UM','US','UY','UZ',
+  'VA','VC','VE','VG','VI','VN','VU',
+  'WF','WS',
+  'YE','YT',
+  'ZA','ZM','ZW',
+] as const;
+
+const CODES: ReadonlySet<string> = Object.freeze(new Set<string>(ASSIGNED));
+
+/** True for an officially assigned ISO 3166-1 alpha-2 code (upper case). */
+export function isCountryCode(code: string): boolean {
+  return CODES.has(code);
+}
+
+/**
+ * Mainland China. Hong Kong, Macao and Taiwan have their own codes and count as outside the
+ * mainland for cross-border purposes, as the CAC's provisions treat them.
+ */
+export const MAINLAND = 'CN';
+
+/** Is a storage region (`CN` or a subdivision such as `CN-BJ`) inside the mainland? */
+export function inMainland(region: string): boolean {
+  return region === MAINLAND || region.startsWith(`${MAINLAND}-`);
+}
