@@ -371,6 +371,17 @@ describe.each(DB_KINDS)('bad input on %s', (kind) => {
       sub('collectedAt in the future', { collectedAt: '2999-01-01T00:00:00Z' }, 'collectedAt'),
       sub('collectedAt on a leap second', { collectedAt: '2016-12-31T23:59:60Z' }, 'collectedAt'),
       sub('unknown category', { category: 'genome' }, 'category'),
+      sub('purpose not in the data map', { purpose: 'account' }, 'purpose'),
+      sub(
+        'category not declared for the purpose',
+        { category: 'ip_address', value: '203.0.113.7' },
+        'category',
+      ),
+      more(
+        'an undeclared purpose for an existing subject',
+        { records: [rec({ purpose: 'lottery' })] },
+        'records/0/purpose',
+      ),
       sub('bad purpose code', { purpose: 'Marketing!' }, 'purpose'),
       sub('bad source code', { source: 'web form' }, 'source'),
       sub('bad region code', { region: 'china' }, 'region'),

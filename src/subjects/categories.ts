@@ -1,6 +1,6 @@
-// The kinds of personal information Custos can hold for a subject, and how each is validated,
-// indexed for lookup and masked for display. (The data-map taxonomy with purposes and retention
-// is layered on these categories.)
+// The built-in kinds of personal information and how each is validated, indexed for lookup and
+// masked for display. A record may carry any category of the data-map taxonomy that its purpose
+// declares; categories not listed here are stored as trimmed text and masked as text.
 import {
   normalizeCnResidentId,
   normalizeEmail,

@@ -10,6 +10,7 @@ export interface OpenRecord {
 }
 
 export function presentRecord(r: OpenRecord, reveal: boolean) {
+  // Taxonomy categories without a masking rule of their own are masked as free text.
   const mask = categoryOf(r.row.category)?.mask ?? 'text';
   return {
     id: r.row.id,
@@ -19,6 +20,7 @@ export function presentRecord(r: OpenRecord, reveal: boolean) {
     masked: !reveal,
     source: r.row.source,
     collectedAt: r.row.collected_at,
+    expiresAt: r.row.expires_at,
     region: r.row.region,
   };
 }

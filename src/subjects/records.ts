@@ -9,6 +9,7 @@ import { categoryOf } from './categories.js';
 import type { OpenRecord } from './present.js';
 import type { NewRecord } from './schema.js';
 import { newId } from '../db/ids.js';
+import { expiryOf } from '../retention/expiry.js';
 
 const valueBinding = (recordId: string) => ({
   table: 'pi_records',
@@ -24,7 +25,12 @@ export interface CheckedRecord extends NewRecord {
   identifier: { kind: string; normalised: string } | null;
 }
 
-/** Validates every record before anything is written, naming the first bad field. */
+/**
+ * Validates the shape of every record before anything is written, naming the first bad field.
+ * Built-in categories (categories.ts) also check and normalise their values; any other taxonomy
+ * category is kept as trimmed text. Whether the purpose and category are declared in the data map
+ * is checked by `bindPurposes`, inside the writing transaction.
+ */
 export function checkRecords(
   records: readonly NewRecord[],
   now: Date,
@@ -32,12 +38,10 @@ export function checkRecords(
 ): CheckedRecord[] {
   return records.map((r, i) => {
     const category = categoryOf(r.category);
-    if (category === undefined)
-      throw invalidField(`${pointer}/${i}/category`, 'is not a known category');
     let stored = r.value.trim();
     if (stored === '') throw invalidField(`${pointer}/${i}/value`, 'is empty');
     let identifier: CheckedRecord['identifier'] = null;
-    if (category.normalise) {
+    if (category?.normalise) {
       const normalised = category.normalise(stored);
       if (normalised === null)
         throw invalidField(
@@ -59,6 +63,47 @@ export function checkRecords(
   });
 }
 
+/** Retention period (days) of each purpose the records use, once they are known to be declared. */
+export type PurposeRetention = ReadonlyMap<string, number>;
+
+/**
+ * Purpose limitation (PIPL art. 6, GB/T 35273 §5.1): each record's purpose must be an active purpose
+ * of the data map, and its category an active category declared for that purpose. Messages name the
+ * field only, never the value sent. Returns each purpose's retention period for `expires_at`.
+ */
+export async function bindPurposes(
+  db: Db | Trx,
+  records: readonly NewRecord[],
+  pointer = '/records',
+): Promise<PurposeRetention> {
+  const keys = [...new Set(records.map((r) => r.purpose))];
+  const purposes = await db
+    .selectFrom('purposes')
+    .select(['key', 'retention_days'])
+    .where('key', 'in', keys)
+    .where('status', '=', 'active')
+    .execute();
+  const declared = await db
+    .selectFrom('purpose_categories')
+    .innerJoin('data_categories', 'data_categories.key', 'purpose_categories.category_key')
+    .select(['purpose_categories.purpose_key', 'purpose_categories.category_key'])
+    .where('purpose_categories.purpose_key', 'in', keys)
+    .where('data_categories.status', '=', 'active')
+    .execute();
+  const retention = new Map(purposes.map((p) => [p.key, p.retention_days]));
+  const pairs = new Set(declared.map((d) => `${d.purpose_key}\u0000${d.category_key}`));
+  records.forEach((r, i) => {
+    if (!retention.has(r.purpose))
+      throw invalidField(`${pointer}/${i}/purpose`, 'is not an active purpose in the data map');
+    if (!pairs.has(`${r.purpose}\u0000${r.category}`))
+      throw invalidField(
+        `${pointer}/${i}/category`,
+        'is not declared for this record’s purpose in the data map',
+      );
+  });
+  return retention;
+}
+
 /** Inserts checked records for a subject whose data key is `dek`, with their blind indexes. */
 export async function insertRecords(
   ctx: AppContext,
@@ -67,10 +112,14 @@ export async function insertRecords(
   dek: Buffer,
   records: readonly CheckedRecord[],
   defaultRegion: string,
+  retention: PurposeRetention,
 ): Promise<Row<'pi_records'>[]> {
   const now = ctx.clock.now().toISOString();
   const rows: Row<'pi_records'>[] = records.map((r) => {
     const id = newId();
+    const collectedAt = r.collectedAt ? new Date(r.collectedAt).toISOString() : now;
+    const days = retention.get(r.purpose);
+    if (days === undefined) throw new Error('insertRecords needs the purposes bound first');
     return {
       id,
       subject_id: subject.id,
@@ -79,11 +128,11 @@ export async function insertRecords(
       purpose: r.purpose,
       value_enc: encryptField(dek, r.stored, valueBinding(id)),
       source: r.source,
-      collected_at: r.collectedAt ? new Date(r.collectedAt).toISOString() : now,
+      collected_at: collectedAt,
       region: r.region ?? defaultRegion,
       created_at: now,
       updated_at: now,
-      expires_at: null,
+      expires_at: expiryOf(collectedAt, days),
     };
   });
   await trx.insertInto('pi_records').values(rows).execute();

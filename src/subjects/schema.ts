@@ -7,7 +7,10 @@ export const SubjectParams = Type.Object({ id: Id }, { additionalProperties: fal
 
 export const NewRecord = Type.Object(
   {
-    category: Type.Enum(CATEGORY_NAMES),
+    category: Type.String({
+      pattern: '^[a-z][a-z0-9_]{1,63}$',
+      description: `category key from the data map (it must be declared for the purpose); built-in categories with validation: ${CATEGORY_NAMES.join(', ')}`,
+    }),
     purpose: Type.String({
       pattern: '^[a-z][a-z0-9_.-]{1,63}$',
       description: 'purpose code from the data map',

@@ -13,11 +13,12 @@ import {
   normalizeIdNumber,
   normalizePhone,
 } from '../crypto/normalize.js';
-import { transaction, type Db, type Trx } from '../db/store.js';
+import { forUpdate, transaction, type Db, type Store, type Trx } from '../db/store.js';
 import type { Row } from '../db/types.js';
 import { conflict, invalidField, notFound } from '../errors.js';
 import { presentSubject, presentSubjectSummary } from './present.js';
-import { checkRecords, insertRecords, openRecords } from './records.js';
+import { anyHeld, holdsOnSubject } from '../retention/active-holds.js';
+import { bindPurposes, checkRecords, insertRecords, openRecords } from './records.js';
 import type { NewRecord, NewSubject, Reason, SubjectList, SubjectSearch } from './schema.js';
 import { newId } from '../db/ids.js';
 
@@ -26,8 +27,11 @@ export async function loadSubject(
   db: Db | Trx,
   caller: Principal,
   id: string,
+  lock?: Pick<Store, 'dialect'>,
 ): Promise<Row<'subjects'>> {
   let q = db.selectFrom('subjects').selectAll().where('id', '=', id);
+  // Writers lock the subject row so a retention sweep cannot shred it between their reads.
+  if (lock !== undefined) q = forUpdate(lock, q);
   const scope = scopeControllers(caller);
   if (scope !== null) {
     if (scope.length === 0) throw notFound('subject');
@@ -55,9 +59,10 @@ export async function createSubject(ctx: AppContext, caller: Principal, input: N
       updated_at: now.toISOString(),
       erased_at: null,
     };
+    const retention = await bindPurposes(trx, records);
     await trx.insertInto('subjects').values(subject).execute();
     const dek = await ctx.keyring.createDataKey(ctx.store, trx, 'subject', id);
-    const rows = await insertRecords(ctx, trx, subject, dek, records, controller.region);
+    const rows = await insertRecords(ctx, trx, subject, dek, records, controller.region, retention);
     await ctx.audit.record(trx, {
       actor: actorOf(caller),
       action: 'subject.create',
@@ -85,12 +90,13 @@ export async function addRecords(
 ) {
   const records = checkRecords(input, ctx.clock.now());
   return transaction(ctx.store, async (trx) => {
-    const subject = await loadSubject(trx, caller, id);
+    const subject = await loadSubject(trx, caller, id, ctx.store);
     if (subject.status !== 'active') throw conflict('This subject was erased.');
+    const retention = await bindPurposes(trx, records);
     const dek = await ctx.keyring.dataKey(trx, 'subject', id);
     if (dek === null) throw conflict('This subject was erased.');
     const controller = await getController(trx, caller, subject.controller_id);
-    const rows = await insertRecords(ctx, trx, subject, dek, records, controller.region);
+    const rows = await insertRecords(ctx, trx, subject, dek, records, controller.region, retention);
     await trx
       .updateTable('subjects')
       .set({ updated_at: ctx.clock.now().toISOString() })
@@ -272,28 +278,14 @@ export async function eraseSubject(ctx: AppContext, caller: Principal, id: strin
       'must not contain personal information such as e-mail addresses or phone numbers',
     );
   const result = await transaction(ctx.store, async (trx) => {
-    const subject = await loadSubject(trx, caller, id);
+    const subject = await loadSubject(trx, caller, id, ctx.store);
     if (subject.status === 'erased') throw conflict('This subject was already erased.');
-    const now = ctx.clock.now().toISOString();
-    const records = await trx
-      .deleteFrom('pi_records')
-      .where('subject_id', '=', id)
-      .executeTakeFirst();
-    const indexes = await trx
-      .deleteFrom('subject_identifiers')
-      .where('subject_id', '=', id)
-      .executeTakeFirst();
-    const keyDestroyed = await ctx.keyring.destroyDataKey(trx, 'subject', id);
-    await trx
-      .updateTable('subjects')
-      .set({ status: 'erased', erased_at: now, updated_at: now })
-      .where('id', '=', id)
-      .execute();
-    const summary = {
-      records: Number(records.numDeletedRows),
-      indexes: Number(indexes.numDeletedRows),
-      keyDestroyed,
-    };
+    // PIPL art. 47 ¶2: while a legal hold requires the data to be kept, only storage continues.
+    if (anyHeld(await holdsOnSubject(trx, ctx.clock.now(), subject)))
+      throw conflict(
+        'A legal hold covers this subject; release the hold (or let it end) before erasing.',
+      );
+    const { erasedAt: now, ...summary } = await shredSubject(ctx, trx, id);
     await ctx.audit.record(trx, {
       actor: actorOf(caller),
       action: 'subject.erase',
@@ -309,11 +301,40 @@ export async function eraseSubject(ctx: AppContext, caller: Principal, id: strin
 }
 
 /**
+ * Crypto-shreds a subject inside the caller's transaction: deletes its records and blind indexes,
+ * destroys its data key (so any copy of the ciphertext, backups included, stays unreadable) and
+ * leaves the tombstone row (id, controller, erased time). The caller checks holds and audits.
+ */
+export async function shredSubject(ctx: AppContext, trx: Trx, id: string) {
+  const now = ctx.clock.now().toISOString();
+  const records = await trx
+    .deleteFrom('pi_records')
+    .where('subject_id', '=', id)
+    .executeTakeFirst();
+  const indexes = await trx
+    .deleteFrom('subject_identifiers')
+    .where('subject_id', '=', id)
+    .executeTakeFirst();
+  const keyDestroyed = await ctx.keyring.destroyDataKey(trx, 'subject', id);
+  await trx
+    .updateTable('subjects')
+    .set({ status: 'erased', erased_at: now, updated_at: now })
+    .where('id', '=', id)
+    .execute();
+  return {
+    records: Number(records.numDeletedRows),
+    indexes: Number(indexes.numDeletedRows),
+    keyDestroyed,
+    erasedAt: now,
+  };
+}
+
+/**
  * On SQLite, the write-ahead log still holds page images from before the erasure (with the
  * wrapped data key) until a checkpoint copies the new pages back and the log is truncated.
  * Best effort: a concurrent reader may delay it, and the next checkpoint finishes the job.
  */
-async function scrubSqliteWal(ctx: AppContext): Promise<void> {
+export async function scrubSqliteWal(ctx: AppContext): Promise<void> {
   if (ctx.store.dialect !== 'sqlite') return;
   try {
     await sql`pragma wal_checkpoint(TRUNCATE)`.execute(ctx.store.db);

@@ -204,4 +204,126 @@ describe.each(DB_KINDS)('subjects on %s', (kind) => {
     });
     expect(again.status).toBe(409);
   });
+
+  it('sets each record’s expiry from its purpose’s retention period', async () => {
+    const collectedAt = '2026-01-10T08:00:00.000Z';
+    const res = await officer.client.post('/api/v1/subjects', {
+      records: [
+        {
+          category: 'email',
+          purpose: 'consultation',
+          value: 'wu.liu@example.com',
+          source: 'api',
+          collectedAt,
+        },
+        { category: 'name', purpose: 'contract', value: '吴六', source: 'api', collectedAt },
+      ],
+    });
+    expect(res.status).toBe(201);
+    // consultation keeps 365 days, contract 1825 days (the data map's seed).
+    expect(res.body.records.map((r: { expiresAt: string }) => r.expiresAt)).toEqual([
+      '2027-01-10T08:00:00.000Z',
+      '2031-01-09T08:00:00.000Z',
+    ]);
+    const added = await officer.client.post(`/api/v1/subjects/${res.body.id}/records`, {
+      records: [
+        { category: 'ip_address', purpose: 'security_logs', value: '203.0.113.9', source: 'api' },
+      ],
+    });
+    expect(added.status).toBe(201);
+    const got = await officer.client.get(`/api/v1/subjects/${res.body.id}`);
+    const ip = got.body.records.find((r: { category: string }) => r.category === 'ip_address');
+    const expected = Date.parse(ip.collectedAt) + 183 * 86_400_000;
+    expect(Date.parse(ip.expiresAt)).toBe(expected);
+    const stored = await env.ctx.store.db
+      .selectFrom('pi_records')
+      .select('expires_at')
+      .where('subject_id', '=', res.body.id)
+      .execute();
+    expect(stored.every((r) => r.expires_at !== null)).toBe(true);
+  });
+
+  it('accepts any taxonomy category its purpose declares, masked as text', async () => {
+    const res = await officer.client.post('/api/v1/subjects', {
+      records: [
+        {
+          category: 'cookie_id',
+          purpose: 'website_analytics',
+          value: 'c0ffee-4242-abcdef',
+          source: 'web_form',
+        },
+      ],
+    });
+    expect(res.status).toBe(201);
+    expect(res.body.records[0]).toMatchObject({ category: 'cookie_id', masked: true });
+    expect(res.body.records[0].value).not.toBe('c0ffee-4242-abcdef');
+  });
+
+  it('refuses a record whose purpose or category the data map does not declare, writing nothing', async () => {
+    const count = async () => {
+      const [s, r, a] = await Promise.all(
+        (['subjects', 'pi_records', 'audit_events'] as const).map((t) =>
+          env.ctx.store.db
+            .selectFrom(t)
+            .select((eb) => eb.fn.countAll<number>().as('n'))
+            .executeTakeFirstOrThrow(),
+        ),
+      );
+      return [Number(s!.n), Number(r!.n), Number(a!.n)];
+    };
+    const existing = await officer.client.post('/api/v1/subjects', person);
+    const before = await count();
+    const good = {
+      category: 'email',
+      purpose: 'consultation',
+      value: 'qian.qi@example.com',
+      source: 'api',
+    };
+    const cases: Array<[unknown[], string, RegExp]> = [
+      [[good, { ...good, purpose: 'account' }], '/body/records/1/purpose', /not an active purpose/],
+      [
+        [{ ...good, category: 'bank_card', value: '6222020200112233445' }],
+        '/body/records/0/category',
+        /not declared/,
+      ],
+      [[{ ...good, category: 'genome' }], '/body/records/0/category', /not declared/],
+      [[{ ...good, purpose: 'security_logs' }], '/body/records/0/category', /not declared/],
+    ];
+    for (const [records, pointer, detail] of cases) {
+      for (const path of ['/api/v1/subjects', `/api/v1/subjects/${existing.body.id}/records`]) {
+        const res = await officer.client.post(path, { records });
+        expect(res.status, res.text).toBe(400);
+        expect(res.body.type).toBe('urn:custos:problem:validation');
+        expect(res.body.errors[0].pointer).toBe(pointer);
+        expect(res.body.errors[0].detail).toMatch(detail);
+        expect(res.text).not.toContain('qian.qi');
+      }
+    }
+    expect(await count()).toEqual(before);
+  });
+
+  it('refuses to erase a subject under a legal hold until the hold is released', async () => {
+    const created = await officer.client.post('/api/v1/subjects', person);
+    const id = created.body.id as string;
+    const hold = await officer.client.post('/api/v1/retention/holds', {
+      scope: 'subject',
+      targetId: id,
+      reason: 'court case 2026-17 requires these records',
+      endsAt: new Date(env.clock.now().getTime() + 86_400_000).toISOString(),
+    });
+    expect(hold.status).toBe(201);
+    const refused = await officer.client.post(`/api/v1/subjects/${id}/erase`, {
+      reason: 'deletion request R-3003 received',
+    });
+    expect(refused.status).toBe(409);
+    expect((await officer.client.get(`/api/v1/subjects/${id}`)).body.records).toHaveLength(4);
+    const released = await officer.client.post(`/api/v1/retention/holds/${hold.body.id}/release`, {
+      reason: 'the court case was settled',
+    });
+    expect(released.status).toBe(200);
+    const erased = await officer.client.post(`/api/v1/subjects/${id}/erase`, {
+      reason: 'deletion request R-3003 received',
+    });
+    expect(erased.status).toBe(200);
+  });
 });
