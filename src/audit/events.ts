@@ -42,6 +42,7 @@ export const AUDIT_ACTIONS = [
   'retention.subject_shred',
   // disclosure, law-enforcement and transfer-of-control registers
   'disclosure.create',
+  'disclosure.update',
   'disclosure.deliver',
   'le_request.create',
   'le_request.update',
@@ -71,6 +72,7 @@ export const AUDIT_ACTIONS = [
   'assessment.create',
   'assessment.update',
   'assessment.complete',
+  'assessment.delete',
   'policy.flag_raise',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

@@ -57,3 +57,9 @@ export function isOutsideMainland(regionOrCountry: string): boolean {
   if (OUTSIDE_MAINLAND_SUBDIVISIONS.has(regionOrCountry)) return true;
   return regionOrCountry !== 'CN' && !regionOrCountry.startsWith('CN-');
 }
+
+/** The country whose PI the export guard keeps home unless a transfer covers it. */
+export const MAINLAND = 'CN';
+
+/** True when data stored in `region` is under mainland China's localisation rules. */
+export const inMainland = (region: string): boolean => !isOutsideMainland(region);

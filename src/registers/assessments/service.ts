@@ -316,13 +316,12 @@ export async function deleteAssessment(
       );
     await trx.deleteFrom('assessment_scope').where('assessment_id', '=', id).execute();
     await trx.deleteFrom('assessments').where('id', '=', id).execute();
-    // The vocabulary has no assessment.delete; an update with kind "delete" records it.
     await ctx.audit.record(trx, {
       actor: actorOf(caller),
-      action: 'assessment.update',
+      action: 'assessment.delete',
       target: { type: 'assessment', id },
       outcome: 'success',
-      details: { kind: 'delete', retainUntil: row.retain_until },
+      details: { retainUntil: row.retain_until },
     });
   });
 }

@@ -8,7 +8,7 @@ import { newId } from '../../db/ids.js';
 import { transaction, type Db, type Trx } from '../../db/store.js';
 import type { Row } from '../../db/types.js';
 import { invalidField, notFound } from '../../errors.js';
-import { isCountryCode } from '../transfers/countries.js';
+import { isCountryCode } from '../../datamap/countries.js';
 import { changesOf, recordVersion, versionsOf } from './history.js';
 import { checkCategories, checkSystems, isoTime, noPersonalText } from './lookups.js';
 import { presentControlTransfer } from './present.js';

@@ -9,7 +9,8 @@ import { newId } from '../../db/ids.js';
 import { forUpdate, transaction, type Db, type Trx } from '../../db/store.js';
 import type { Row } from '../../db/types.js';
 import { conflict, invalidField, notFound } from '../../errors.js';
-import { isCountryCode, MAINLAND } from '../transfers/countries.js';
+import { isCountryCode, MAINLAND } from '../../datamap/countries.js';
+import { recordChange } from '../../datamap/history.js';
 import { changesOf, recordVersion, versionsOf } from './history.js';
 import { checkCategories, isoTime, loadSubjectsOf, noPersonalText } from './lookups.js';
 import { presentDisclosure, presentLeRequest } from './present.js';
@@ -149,6 +150,7 @@ export async function updateLeRequest(
 
 /** The authority as a data-map recipient (kind `authority`), reused when it already exists. */
 async function authorityRecipient(
+  ctx: AppContext,
   trx: Trx,
   caller: Principal,
   row: Row<'le_requests'>,
@@ -176,22 +178,15 @@ async function authorityRecipient(
     updated_at: now,
   };
   await trx.insertInto('recipients').values(recipient).execute();
-  // The data map keeps every version of its entries; this one is its first.
-  const actor = actorOf(caller);
-  await trx
-    .insertInto('datamap_history')
-    .values({
-      id: newId(),
-      entity_type: 'recipient',
-      entity_id: recipient.id,
-      version: 1,
-      change: 'create',
-      snapshot: JSON.stringify(recipient),
-      actor_type: actor.type,
-      actor_id: actor.id,
-      at: now,
-    })
-    .execute();
+  // Through the data map's own history writer, so the entry looks as if created there.
+  await recordChange(ctx, trx, caller, {
+    entityType: 'recipient',
+    entityId: recipient.id,
+    version: 1,
+    change: 'create',
+    snapshot: recipient,
+    fields: ['name', 'kind', 'country'],
+  });
   return recipient;
 }
 
@@ -224,7 +219,7 @@ export async function decideLeRequest(
     const subjectIds = JSON.parse(row.subject_ids) as string[];
     let disclosure: ReturnType<typeof presentDisclosure> | null = null;
     if (grant) {
-      const recipient = await authorityRecipient(trx, caller, row, now);
+      const recipient = await authorityRecipient(ctx, trx, caller, row, now);
       const created = await insertDisclosure(ctx, trx, caller, {
         controller_id: row.controller_id,
         recipient_id: recipient.id,

@@ -173,14 +173,14 @@ export async function updateDisclosure(
       actorOf(caller),
       now,
     );
-    // The vocabulary has no separate correction action: a correction is a new version.
+    // A correction is a new version of the entry; the earlier one stays in the history.
     await ctx.audit.record(trx, {
       actor: actorOf(caller),
-      action: 'disclosure.create',
+      action: 'disclosure.update',
       target: { type: 'disclosure', id },
       controllerId: row.controller_id,
       outcome: 'success',
-      details: { kind: 'correction', version: next.version, fields: Object.keys(patch).sort() },
+      details: { version: next.version, fields: Object.keys(patch).sort() },
     });
     return presentDisclosure(next, recipient);
   });

@@ -10,7 +10,7 @@ import type { AppContext } from '../../context.js';
 import { transaction, type Trx } from '../../db/store.js';
 import type { Row } from '../../db/types.js';
 import { AppError, transferRequired } from '../../errors.js';
-import { inMainland } from './countries.js';
+import { inMainland } from '../../datamap/countries.js';
 import {
   countPersons,
   mechanismShortfall,

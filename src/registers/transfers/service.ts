@@ -19,7 +19,7 @@ import {
   loadRecipient,
   noPersonalText,
 } from '../disclosures/lookups.js';
-import { isCountryCode, MAINLAND } from './countries.js';
+import { isCountryCode, MAINLAND } from '../../datamap/countries.js';
 import { presentTransfer } from './present.js';
 import type {
   Approve,
