@@ -30,6 +30,7 @@ import type { Row } from '../src/db/types.js';
 import { createLogger } from '../src/logger.js';
 import { openContext } from '../src/server.js';
 import { checkRecords, type CheckedRecord } from '../src/subjects/records.js';
+import { expiryOf } from '../src/retention/expiry.js';
 import { Mulberry32, pgServerUrl } from './run.js';
 import type { NewRecord } from '../src/subjects/schema.js';
 
@@ -42,7 +43,7 @@ export const RECORDS_PER_SUBJECT = 5;
 /** Synthetic data only: a fixed master key keeps cached stores openable across runs. */
 export const BENCH_MASTER_KEY = createHash('sha256').update('custos bench master key v1').digest();
 /** Bumped when the generated format changes, so stale caches are rebuilt. */
-const FORMAT_VERSION = '1';
+const FORMAT_VERSION = '2';
 const SUBJECTS_PER_TRANSACTION = 1000;
 const ROWS_PER_INSERT = 2000;
 
@@ -299,13 +300,16 @@ const NOTE_SENTENCES = [
   'Delivery failed twice, parcel returned to the warehouse.',
   'Prefers to be contacted by phone after 18:00.',
 ] as const;
+// Purposes the seeded data map declares for these categories (migration 2026-11-28T01-00).
 const PURPOSES = {
-  email: 'account.contact',
-  phone: 'account.contact',
-  name: 'account',
-  address: 'order.delivery',
-  free_text: 'support.notes',
+  email: 'contract',
+  phone: 'contract',
+  name: 'contract',
+  address: 'contract',
+  free_text: 'consultation',
 } as const;
+/** Their retention periods in the seeded data map, for each record's expiry. */
+const RETENTION_DAYS: Record<string, number> = { contract: 1825, consultation: 365 };
 const SOURCES = ['web_form', 'mobile_app', 'import', 'support_call'] as const;
 
 export interface SubjectData {
@@ -583,7 +587,10 @@ async function writeBatch(ctx: AppContext, from: number, to: number): Promise<vo
           region: r.region ?? 'CN',
           created_at: nowIso,
           updated_at: nowIso,
-          expires_at: null,
+          expires_at: expiryOf(
+            r.collectedAt ? new Date(r.collectedAt).toISOString() : nowIso,
+            RETENTION_DAYS[r.purpose]!,
+          ),
         });
         if (r.identifier !== null)
           identifiers.push({

@@ -144,6 +144,14 @@ export async function archiveController(ctx: AppContext, caller: Principal, id: 
   });
 }
 
+const HOLDERS = [
+  ['subjects', 'data subjects'],
+  ['incidents', 'incidents'],
+  ['disclosures', 'disclosures'],
+  ['le_requests', 'law-enforcement requests'],
+  ['control_transfers', 'transfer-of-control records'],
+] as const;
+
 /** Deletes a controller that never held data; one with subjects must be archived instead. */
 export async function deleteController(
   ctx: AppContext,
@@ -153,13 +161,25 @@ export async function deleteController(
   await transaction(ctx.store, async (trx) => {
     const row = await getController(trx, caller, id);
     if (row.builtin === 1) throw conflict('The built-in controller "self" cannot be deleted.');
-    const used = await trx
-      .selectFrom('subjects')
+    // Anything recorded under the controller keeps it alive: registers are evidence, and their
+    // rows reference it. Such a controller is archived instead.
+    for (const [table, what] of HOLDERS) {
+      const used = await trx
+        .selectFrom(table)
+        .select('controller_id')
+        .where('controller_id', '=', id)
+        .limit(1)
+        .executeTakeFirst();
+      if (used) throw conflict(`This controller has ${what}; archive it instead.`);
+    }
+    const held = await trx
+      .selectFrom('legal_holds')
       .select('id')
-      .where('controller_id', '=', id)
+      .where('scope', '=', 'controller')
+      .where('target_id', '=', id)
       .limit(1)
       .executeTakeFirst();
-    if (used) throw conflict('This controller holds data subjects; archive it instead.');
+    if (held) throw conflict('This controller has legal holds; archive it instead.');
     await trx.deleteFrom('user_controllers').where('controller_id', '=', id).execute();
     await trx.deleteFrom('controllers').where('id', '=', id).execute();
     await ctx.audit.record(trx, {

@@ -316,6 +316,14 @@ export async function shredSubject(ctx: AppContext, trx: Trx, id: string) {
     .where('subject_id', '=', id)
     .executeTakeFirst();
   const keyDestroyed = await ctx.keyring.destroyDataKey(trx, 'subject', id);
+  // Mail still queued for the person was sealed with their key: unreadable now, so it is dropped
+  // here rather than left for the sender to discover.
+  await trx
+    .updateTable('outbox')
+    .set({ status: 'failed', last_error: 'recipient_erased', to_enc: null, params_enc: null })
+    .where('subject_id', '=', id)
+    .where('status', 'in', ['pending', 'sending'])
+    .execute();
   await trx
     .updateTable('subjects')
     .set({ status: 'erased', erased_at: now, updated_at: now })
