@@ -25,6 +25,10 @@ import { assessmentRoutes } from './registers/assessments/routes.js';
 import { disclosureRoutes } from './registers/disclosures/routes.js';
 import { incidentRoutes } from './registers/incidents/routes.js';
 import { transferRoutes } from './registers/transfers/routes.js';
+import { forwardRoutes } from './requests/forward/routes.js';
+import { fulfilmentRoutes } from './requests/fulfil/routes.js';
+import { requestPageRoutes } from './requests/pages.js';
+import { requestRoutes } from './requests/routes.js';
 import { retentionRoutes } from './retention/routes.js';
 import { subjectRoutes } from './subjects/routes.js';
 
@@ -100,6 +104,7 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   installAccessControl(app, ctx);
 
   await app.register(healthRoutes(ctx));
+  await app.register(requestPageRoutes(ctx));
   await app.register(
     async (api) => {
       await api.register(accessRoutes(ctx));
@@ -112,6 +117,9 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
       await api.register(transferRoutes(ctx));
       await api.register(incidentRoutes(ctx));
       await api.register(assessmentRoutes(ctx));
+      await api.register(requestRoutes(ctx));
+      await api.register(fulfilmentRoutes(ctx));
+      await api.register(forwardRoutes(ctx));
     },
     { prefix: '/api/v1' },
   );

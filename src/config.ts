@@ -60,6 +60,14 @@ export interface Config {
   incidentReportDays: number;
   ciio: boolean;
   transferWarnPercent: number;
+  requestDeadlineMode: 'pipl' | 'gdpr';
+  requestDueWorkingDays: number;
+  requestAlarmDays: number;
+  requestVerifyExpiryHours: number;
+  verificationCodeMinutes: number;
+  verificationMaxAttempts: number;
+  smsSender: 'log' | 'none';
+  holidaysFile: string | null;
 }
 
 const int =
@@ -406,6 +414,63 @@ export const SETTINGS = {
     doc: 'Warn when the persons sent abroad this calendar year reach this share of a regulatory threshold.',
     defaultDoc: '80',
     parse: (raw) => int(1, 100, 'a percentage between 1 and 100')(raw, 80),
+  },
+  requestDeadlineMode: {
+    env: 'CUSTOS_REQUEST_DEADLINE_MODE',
+    doc: '`pipl`: working-day deadline from verified receipt; `gdpr`: one month from receipt, extendable by two with notice.',
+    defaultDoc: 'pipl',
+    parse: (raw) => oneOf<'pipl' | 'gdpr'>(['pipl', 'gdpr'], 'pipl')(raw?.toLowerCase()),
+  },
+  requestDueWorkingDays: {
+    env: 'CUSTOS_REQUEST_DUE_WORKING_DAYS',
+    doc: 'Working days to answer a verified rights request (GB/T 35273 / App rules: 15).',
+    defaultDoc: '15',
+    parse: (raw) => int(1, 60, 'working days between 1 and 60')(raw, 15),
+  },
+  requestAlarmDays: {
+    env: 'CUSTOS_REQUEST_ALARM_DAYS',
+    doc: 'Calendar days after receipt at which an unanswered request raises the hard alarm (30).',
+    defaultDoc: '30',
+    parse: (raw) => int(1, 120, 'days between 1 and 120')(raw, 30),
+  },
+  requestVerifyExpiryHours: {
+    env: 'CUSTOS_REQUEST_VERIFY_EXPIRY_HOURS',
+    doc: 'A request whose identity is not verified within this many hours expires.',
+    defaultDoc: '168',
+    parse: (raw) => int(1, 24 * 90, 'hours between 1 and 2160')(raw, 168),
+  },
+  verificationCodeMinutes: {
+    env: 'CUSTOS_VERIFICATION_CODE_MINUTES',
+    doc: 'How long a one-time verification code stays valid.',
+    defaultDoc: '15',
+    parse: (raw) => int(1, 24 * 60, 'minutes between 1 and 1440')(raw, 15),
+  },
+  verificationMaxAttempts: {
+    env: 'CUSTOS_VERIFICATION_MAX_ATTEMPTS',
+    doc: 'Wrong codes accepted per verification before it is locked and a new code is needed.',
+    defaultDoc: '5',
+    parse: (raw) => int(1, 20, 'a count between 1 and 20')(raw, 5),
+  },
+  smsSender: {
+    env: 'CUSTOS_SMS_SENDER',
+    doc: '`log`: write SMS codes to the log (development and test only); `none`: no SMS, codes go by e-mail. Production refuses `log`.',
+    defaultDoc: 'log (none in production)',
+    parse: (raw, partial) => {
+      const fallback = partial.env === 'production' ? 'none' : 'log';
+      const v = oneOf<'log' | 'none'>(['log', 'none'], fallback)(raw?.toLowerCase());
+      if (v === 'log' && partial.env === 'production')
+        return {
+          problem: 'CUSTOS_SMS_SENDER=log would write one-time codes to the log in production',
+          hint: 'set CUSTOS_SMS_SENDER=none (codes by e-mail) or configure a real SMS sender',
+        };
+      return v;
+    },
+  },
+  holidaysFile: {
+    env: 'CUSTOS_HOLIDAYS_FILE',
+    doc: 'JSON file of extra public holidays and adjusted working days (`{"2027-01-01": "holiday", "2027-02-07": "workday"}`) added to the built-in PRC table.',
+    defaultDoc: '(unset: built-in table)',
+    parse: (raw) => (raw === undefined || raw.trim() === '' ? null : path.resolve(raw.trim())),
   },
 } satisfies { [K in keyof Config]: Setting<Config[K]> };
 

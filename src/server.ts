@@ -17,6 +17,8 @@ import { openStore, storeOptions, type Store, type StoreOptions } from './db/sto
 import { startScheduler, type Job } from './jobs/scheduler.js';
 import { notifyJobs } from './notify/jobs.js';
 import { incidentJobs } from './registers/incidents/jobs.js';
+import { requestJobs } from './requests/jobs.js';
+import { startMailIn } from './requests/mail-in.js';
 import { retentionJobs } from './retention/jobs.js';
 
 /** Opens everything a command needs; the caller closes `ctx.store` when done. */
@@ -84,6 +86,7 @@ export function serverJobs(ctx: AppContext): Job[] {
     ...retentionJobs(ctx),
     ...notifyJobs(ctx),
     ...incidentJobs(ctx),
+    ...requestJobs(ctx),
   ];
 }
 
@@ -101,6 +104,7 @@ export async function serve(
   const app = await buildApp(ctx);
   const url = await app.listen({ host: ctx.config.host, port: ctx.config.port });
   const scheduler = startScheduler(ctx.store, serverJobs(ctx), ctx.log);
+  const mailIn = await startMailIn(ctx);
   let stopping: Promise<void> | null = null;
   const stop = () => {
     stopping ??= (async () => {
@@ -110,6 +114,7 @@ export async function serve(
       }, ctx.config.shutdownGraceSeconds * 1000);
       grace.unref();
       await app.close();
+      await mailIn?.close();
       await scheduler.stop();
       await checkpointIfGrown(ctx).catch(() => undefined);
       await ctx.keyring.flushUsage(ctx.store.db).catch(() => undefined);

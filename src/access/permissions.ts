@@ -34,6 +34,10 @@ export const PERMISSIONS = [
   /** Personal-information protection impact assessments (PIPL art. 55). */
   'assessments.read',
   'assessments.write',
+  /** Rights requests: see the queue; work requests; approve fees and refusals on grounds 5/7/8. */
+  'requests.read',
+  'requests.handle',
+  'requests.approve',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -79,6 +83,9 @@ const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
     'incidents.write',
     'assessments.read',
     'assessments.write',
+    'requests.read',
+    'requests.handle',
+    'requests.approve',
   ],
   request_handler: [
     'self',
@@ -88,6 +95,8 @@ const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
     'pi.reveal',
     'datamap.read',
     'registers.read',
+    'requests.read',
+    'requests.handle',
   ],
   security_officer: [
     'self',
@@ -112,6 +121,7 @@ const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
     'registers.read',
     'incidents.read',
     'assessments.read',
+    'requests.read',
   ],
 };
 

@@ -74,6 +74,22 @@ export const AUDIT_ACTIONS = [
   'assessment.complete',
   'assessment.delete',
   'policy.flag_raise',
+  // rights requests
+  'request.submit',
+  'request.verification_sent',
+  'request.verify',
+  'request.verify_failed',
+  'request.transition',
+  'request.assign',
+  'request.note',
+  'request.extend',
+  'request.refuse',
+  'request.fee',
+  'request.fulfil',
+  'request.forward',
+  'request.controller_response',
+  'request.download',
+  'request.expire',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

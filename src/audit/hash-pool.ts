@@ -14,7 +14,7 @@ const HASH = 32;
 export interface ChunkHashes {
   /** n leaf hashes, 32 bytes each, back to back. */
   leaves: Buffer;
-  /** n MACs of (position, leaf) for positions first, first + 1, …, 32 bytes each. */
+  /** n MACs of (position, leaf) for positions first, first + 1, …, 32 bytes each (empty when not asked for). */
   macs: Buffer;
   /** Root of the chunk's leaves (RFC 9162 MTH over them). */
   root: Buffer;
@@ -37,12 +37,13 @@ parentPort.on('message', (m) => {
   const data = Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength);
   const n = m.ends.length;
   // Buffer.alloc never draws from the shared pool, so these buffers can be moved to the parent.
-  const leaves = Buffer.alloc(n * 32), macs = Buffer.alloc(n * 32);
+  const leaves = Buffer.alloc(n * 32), macs = Buffer.alloc(m.macs ? n * 32 : 0);
   let start = 0;
   for (let i = 0; i < n; i++) {
     const end = m.ends[i];
     hash('sha256', data.subarray(start, end), 'buffer').copy(leaves, i * 32);
     start = end;
+    if (!m.macs) continue;
     inner.writeBigUInt64BE(BigInt(m.first + i), 64);
     leaves.copy(inner, 72, i * 32, i * 32 + 32);
     hash('sha256', inner, 'buffer').copy(outer, 64);
@@ -58,13 +59,17 @@ parentPort.on('message', (m) => {
   }
   const root = n === 0 ? hash('sha256', Buffer.alloc(0), 'buffer') : level.subarray(0, 32);
   const out = { id: m.id, leaves, macs, root: new Uint8Array(root) };
-  parentPort.postMessage(out, n > 0 ? [leaves.buffer, macs.buffer] : []);
+  parentPort.postMessage(out, n > 0 ? (m.macs ? [leaves.buffer, macs.buffer] : [leaves.buffer]) : []);
 });
 `;
 
 export interface HashPool {
-  /** Hashes `entries` as the events at positions first, first + 1, …. */
-  hashChunk(entries: readonly Uint8Array[], first: number): Promise<ChunkHashes>;
+  /** Hashes `entries` as the events at positions first, first + 1, …; MACs too unless told not to. */
+  hashChunk(
+    entries: readonly Uint8Array[],
+    first: number,
+    options?: { macs?: boolean },
+  ): Promise<ChunkHashes>;
   close(): Promise<void>;
 }
 
@@ -98,7 +103,7 @@ export function createHashPool(macKey: Buffer, size: number): HashPool {
     });
   }
   return {
-    hashChunk(entries, first) {
+    hashChunk(entries, first, options = {}) {
       let total = 0;
       for (const e of entries) total += 1 + e.length;
       // One buffer per chunk, moved (not copied) to the worker: 0x00 || entry, back to back.
@@ -115,7 +120,10 @@ export function createHashPool(macKey: Buffer, size: number): HashPool {
       const worker = workers[turn++ % workers.length]!;
       return new Promise<ChunkHashes>((resolve, reject) => {
         waiting.set(id, { resolve, reject });
-        worker.postMessage({ id, data, ends, first }, [data.buffer, ends.buffer]);
+        worker.postMessage({ id, data, ends, first, macs: options.macs !== false }, [
+          data.buffer,
+          ends.buffer,
+        ]);
       });
     },
     async close() {

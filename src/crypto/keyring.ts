@@ -29,7 +29,7 @@ import {
 
 type Purpose = KeyringTable['purpose'];
 /** Who a data key belongs to; an `outbox` key protects one queued message and dies when it is sent. */
-export type DataKeyOwner = 'subject' | 'user' | 'outbox';
+export type DataKeyOwner = 'subject' | 'user' | 'outbox' | 'request';
 
 const CANARY = Buffer.from('custos keyring canary v1');
 const aadFor = (purpose: Purpose, version: number): Buffer =>

@@ -10,6 +10,9 @@ import type { NotifyTables } from '../notify/tables.js';
 import type { AssessmentTables } from '../registers/assessments/tables.js';
 import type { IncidentTables } from '../registers/incidents/tables.js';
 import type { RegisterTables } from '../registers/tables.js';
+import type { FulfilmentTables } from '../requests/fulfil/tables.js';
+import type { ForwardTables } from '../requests/forward/tables.js';
+import type { RequestTables } from '../requests/tables.js';
 import type { RetentionTables } from '../retention/tables.js';
 
 export interface KeyringTable {
@@ -28,7 +31,7 @@ export interface KeyringTable {
 
 export interface DataKeysTable {
   id: string;
-  owner_type: 'subject' | 'user' | 'outbox';
+  owner_type: 'subject' | 'user' | 'outbox' | 'request';
   owner_id: string;
   kek_version: number;
   wrapped: Buffer;
@@ -172,7 +175,10 @@ export interface Database
     RegisterTables,
     NotifyTables,
     IncidentTables,
-    AssessmentTables {
+    AssessmentTables,
+    RequestTables,
+    FulfilmentTables,
+    ForwardTables {
   keyring: KeyringTable;
   data_keys: DataKeysTable;
   controllers: ControllersTable;

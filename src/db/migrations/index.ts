@@ -7,6 +7,9 @@ import * as retention from './2026-11-28T01-10_retention.js';
 import * as registers from './2026-11-28T01-20_registers.js';
 import * as notifyIncidents from './2026-11-28T01-30_notify_incidents.js';
 import * as assessments from './2026-11-28T01-40_assessments.js';
+import * as requests from './2026-11-28T02-00_requests.js';
+import * as fulfilment from './2026-11-28T02-10_fulfilment.js';
+import * as forwarding from './2026-11-28T02-20_forwarding.js';
 
 export const MIGRATIONS: Record<string, Migration> = {
   '2026-11-28T00-00_foundation': foundation,
@@ -15,4 +18,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '2026-11-28T01-20_registers': registers,
   '2026-11-28T01-30_notify_incidents': notifyIncidents,
   '2026-11-28T01-40_assessments': assessments,
+  '2026-11-28T02-00_requests': requests,
+  '2026-11-28T02-10_fulfilment': fulfilment,
+  '2026-11-28T02-20_forwarding': forwarding,
 };

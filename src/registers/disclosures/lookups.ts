@@ -1,6 +1,12 @@
 // Checks of register input against the data map and the subjects a caller may see. Each failure
 // names the field it came from; none reveals whether something outside the caller's scope exists.
 import { looksPersonal } from '../../audit/events.js';
+import {
+  activeCategories,
+  activePurposeKeys,
+  refuse,
+  unknownItems,
+} from '../../datamap/entries.js';
 import type { Trx } from '../../db/store.js';
 import type { Row } from '../../db/types.js';
 import { invalidField } from '../../errors.js';
@@ -30,16 +36,8 @@ export async function checkCategories(
   pointer: string,
   keys: readonly string[],
 ): Promise<void> {
-  if (keys.length === 0) return;
-  const rows = await trx
-    .selectFrom('data_categories')
-    .select('key')
-    .where('key', 'in', [...keys])
-    .where('status', '=', 'active')
-    .execute();
-  const known = new Set(rows.map((r) => r.key));
-  const i = keys.findIndex((k) => !known.has(k));
-  if (i >= 0) throw invalidField(`${pointer}/${i}`, 'is not an active data-map category');
+  const known = await activeCategories(trx, keys);
+  refuse(unknownItems(pointer, keys, known, 'is not an active data-map category').slice(0, 1));
 }
 
 /** Every key must be an active data-map purpose. */
@@ -48,16 +46,8 @@ export async function checkPurposes(
   pointer: string,
   keys: readonly string[],
 ): Promise<void> {
-  if (keys.length === 0) return;
-  const rows = await trx
-    .selectFrom('purposes')
-    .select('key')
-    .where('key', 'in', [...keys])
-    .where('status', '=', 'active')
-    .execute();
-  const known = new Set(rows.map((r) => r.key));
-  const i = keys.findIndex((k) => !known.has(k));
-  if (i >= 0) throw invalidField(`${pointer}/${i}`, 'is not an active data-map purpose');
+  const known = await activePurposeKeys(trx, keys);
+  refuse(unknownItems(pointer, keys, known, 'is not an active data-map purpose').slice(0, 1));
 }
 
 /** Every id must be a data-map system. */
@@ -66,15 +56,16 @@ export async function checkSystems(
   pointer: string,
   ids: readonly string[],
 ): Promise<void> {
-  if (ids.length === 0) return;
-  const rows = await trx
-    .selectFrom('systems')
-    .select('id')
-    .where('id', 'in', [...ids])
-    .execute();
+  const rows =
+    ids.length === 0
+      ? []
+      : await trx
+          .selectFrom('systems')
+          .select('id')
+          .where('id', 'in', [...ids])
+          .execute();
   const known = new Set(rows.map((r) => r.id));
-  const i = ids.findIndex((k) => !known.has(k));
-  if (i >= 0) throw invalidField(`${pointer}/${i}`, 'is not a data-map system');
+  refuse(unknownItems(pointer, ids, known, 'is not a data-map system').slice(0, 1));
 }
 
 /** A data-map recipient, or a 400 naming the field. */

@@ -1,0 +1,2 @@
+// Row types of the processor-mode forwarding tables.
+export type ForwardTables = Record<never, never>;

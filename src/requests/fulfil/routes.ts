@@ -1,0 +1,7 @@
+// Fulfilment downloads and controller responses (placeholder until the module lands).
+import type { FastifyInstance } from 'fastify';
+import type { AppContext } from '../../context.js';
+
+export function fulfilmentRoutes(_ctx: AppContext) {
+  return async function register(_app: FastifyInstance): Promise<void> {};
+}

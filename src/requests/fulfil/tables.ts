@@ -1,0 +1,2 @@
+// Row types of the fulfilment tables.
+export type FulfilmentTables = Record<never, never>;
