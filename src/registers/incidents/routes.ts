@@ -18,16 +18,13 @@ import {
 import {
   closeIncident,
   containIncident,
-  createIncident,
   decideNotice,
   filePostReport,
-  getIncident,
-  listIncidents,
   notifyPersons,
   previewNotice,
   recordRegulatorReport,
-  updateIncident,
-} from './service.js';
+} from './actions.js';
+import { createIncident, getIncident, listIncidents, updateIncident } from './service.js';
 
 export function incidentRoutes(ctx: AppContext) {
   return async function register(app: FastifyInstance): Promise<void> {
