@@ -9,6 +9,7 @@ import { conflict, notFound } from '../errors.js';
 import { presentController } from './present.js';
 import type { ControllerList, ControllerPatch, NewController } from './schema.js';
 import { newId } from '../db/ids.js';
+import { destroyWebhookSigner } from '../notify/outbox.js';
 
 /** Loads a controller the caller may see, or answers 404 (also for ones outside the scope). */
 export async function getController(
@@ -150,6 +151,7 @@ const HOLDERS = [
   ['disclosures', 'disclosures'],
   ['le_requests', 'law-enforcement requests'],
   ['control_transfers', 'transfer-of-control records'],
+  ['requests', 'rights requests'],
 ] as const;
 
 /** Deletes a controller that never held data; one with subjects must be archived instead. */
@@ -180,6 +182,15 @@ export async function deleteController(
       .limit(1)
       .executeTakeFirst();
     if (held) throw conflict('This controller has legal holds; archive it instead.');
+    // Its webhook secret dies with it; the endpoint row itself goes by the foreign key's cascade.
+    const endpoint = await trx
+      .selectFrom('controller_endpoints')
+      .select('webhook_signer_id')
+      .where('controller_id', '=', id)
+      .executeTakeFirst();
+    if (endpoint?.webhook_signer_id)
+      await destroyWebhookSigner(ctx, trx, endpoint.webhook_signer_id);
+    await trx.deleteFrom('controller_endpoints').where('controller_id', '=', id).execute();
     await trx.deleteFrom('user_controllers').where('controller_id', '=', id).execute();
     await trx.deleteFrom('controllers').where('id', '=', id).execute();
     await ctx.audit.record(trx, {

@@ -6,12 +6,32 @@
 // parameters are wiped and a per-message key is destroyed. Failures back off exponentially and,
 // after CUSTOS_OUTBOX_MAX_ATTEMPTS, are marked failed for a person to look at.
 // Nothing here logs or audits an address or a body: errors are reduced to an SMTP code or class.
-import nodemailer from 'nodemailer';
+//
+// Webhooks go the same way (claim, lease, back-off, failure after the last attempt, wiped once
+// delivered), as one signed HTTPS POST each, and are delivered even when no SMTP server is set.
+//
+// WEBHOOK SIGNATURES — how a receiver checks that a POST comes from Custos:
+//   headers   content-type: application/json
+//             x-custos-delivery: <outbox id>   (the same on every retry of one message: dedupe on it)
+//             x-custos-event: <event name>     (also in the body as `event`)
+//             x-custos-signature: t=<unix seconds>, v1=<hex>
+//   v1        = lower-case hex of HMAC-SHA256(key, `${t}.${rawBody}`), where key is the UTF-8 bytes
+//               of the whole secret string as it was shown once (`whsec_…`) and rawBody the exact
+//               bytes received (verify before parsing: re-serialised JSON may differ).
+//   receiver  recomputes v1 and compares in constant time (e.g. crypto.timingSafeEqual), and
+//             rejects a timestamp more than 5 minutes from its own clock, so a captured delivery
+//             cannot be replayed later. Several `v1=` values may appear while a secret rotates;
+//             accept the message when any one matches. Answer 2xx once the message is stored;
+//             anything else (or no answer within 10 s) is retried with back-off.
+import { createHmac } from 'node:crypto';
+import nodemailer, { type Transporter } from 'nodemailer';
 import { sql } from 'kysely';
 import type { AppContext } from '../context.js';
+import { constantTimeEqual } from '../crypto/primitives.js';
 import { transaction } from '../db/store.js';
 import type { Row } from '../db/types.js';
-import { openMail, type OpenMail } from './outbox.js';
+import { openMail, openWebhookSecret, type OpenMail } from './outbox.js';
+import type { OutboxChannel } from './tables.js';
 import {
   isTemplateName,
   renderTemplate,
@@ -25,6 +45,10 @@ export const LEASE_MS = 5 * 60_000;
 const BATCH = 50;
 const BACKOFF_BASE_MS = 60_000;
 const BACKOFF_CAP_MS = 6 * 3600_000;
+/** One webhook POST may take this long, connection included. */
+export const WEBHOOK_TIMEOUT_MS = 10_000;
+/** How far a receiver should let a signature's timestamp be from its own clock. */
+export const WEBHOOK_TOLERANCE_SECONDS = 5 * 60;
 
 /** Wait after the n-th failed attempt: 1 min, 2 min, 4 min … at most 6 h. */
 export function backoffMs(attempts: number): number {
@@ -37,7 +61,7 @@ export interface DeliveryResult {
   retried: number;
   /** Out of attempts, or undeliverable (the person was erased): marked failed. */
   failed: number;
-  /** Due messages left waiting because no SMTP server is configured. */
+  /** Due mail left waiting because no SMTP server is configured (webhooks still go out). */
   waiting: number;
 }
 
@@ -48,13 +72,19 @@ const warnedNoSmtp = new WeakSet<AppContext>();
 type Claimed = Row<'outbox'>;
 
 /** Claims up to `limit` due messages (pending and due, or sending with an expired lease). */
-async function claim(ctx: AppContext, now: Date, limit: number): Promise<Claimed[]> {
+async function claim(
+  ctx: AppContext,
+  now: Date,
+  limit: number,
+  channels: readonly OutboxChannel[],
+): Promise<Claimed[]> {
   const at = now.toISOString();
   const leaseUntil = new Date(now.getTime() + LEASE_MS).toISOString();
   // A read first: an idle poll must not take SQLite's write lock every few seconds.
   const due = await ctx.store.db
     .selectFrom('outbox')
     .select('id')
+    .where('channel', 'in', channels)
     .where((eb) =>
       eb.or([
         eb.and([eb('status', '=', 'pending'), eb('next_attempt_at', '<=', at)]),
@@ -68,6 +98,7 @@ async function claim(ctx: AppContext, now: Date, limit: number): Promise<Claimed
     let q = trx
       .selectFrom('outbox')
       .select('id')
+      .where('channel', 'in', channels)
       .where((eb) =>
         eb.or([
           eb.and([eb('status', '=', 'pending'), eb('next_attempt_at', '<=', at)]),
@@ -106,7 +137,7 @@ function messageDomain(mailFrom: string): string {
   return m?.[1] ?? 'custos.invalid';
 }
 
-async function markSent(ctx: AppContext, row: Claimed, messageId: string): Promise<void> {
+async function markSent(ctx: AppContext, row: Claimed, messageId: string | null): Promise<void> {
   await transaction(ctx.store, async (trx) => {
     await trx
       .updateTable('outbox')
@@ -189,8 +220,145 @@ function render(row: Claimed, mail: OpenMail): Rendered | null {
 }
 
 /**
+ * The `x-custos-signature` value for a body sent at unix time `t` (scheme at the top of this file).
+ */
+export function signWebhook(secret: string, t: number, body: string): string {
+  const v1 = createHmac('sha256', Buffer.from(secret, 'utf8')).update(`${t}.${body}`).digest('hex');
+  return `t=${t}, v1=${v1}`;
+}
+
+/**
+ * What a receiver does with `x-custos-signature` (kept here as the reference implementation of the
+ * scheme): true when one `v1` matches and `t` is within `toleranceSeconds` of `nowSeconds`.
+ */
+export function verifyWebhookSignature(
+  secret: string,
+  header: string,
+  body: string,
+  nowSeconds: number,
+  toleranceSeconds = WEBHOOK_TOLERANCE_SECONDS,
+): boolean {
+  const parts = header.split(',').map((p) => p.trim());
+  const t = Number(parts.find((p) => p.startsWith('t='))?.slice(2));
+  if (!Number.isInteger(t) || Math.abs(nowSeconds - t) > toleranceSeconds) return false;
+  const expected = Buffer.from(signWebhook(secret, t, body).split('v1=')[1]!, 'hex');
+  return parts
+    .filter((p) => p.startsWith('v1='))
+    .some((p) => {
+      const given = Buffer.from(p.slice(3), 'hex');
+      return given.length === expected.length && constantTimeEqual(given, expected);
+    });
+}
+
+/** A failed POST reduced to what may be stored and logged: an HTTP status or an error class. */
+function webhookErrorClass(error: unknown): string {
+  if (error instanceof Error && error.name === 'TimeoutError') return 'timeout';
+  if (error instanceof Error && error.cause !== undefined) {
+    const cause = errorClass(error.cause);
+    if (cause !== 'error') return cause;
+  }
+  return errorClass(error);
+}
+
+type Outcome = 'sent' | 'retried' | 'failed';
+
+async function retryOrFail(ctx: AppContext, row: Claimed, error: string): Promise<Outcome> {
+  if (row.attempts >= ctx.config.outboxMaxAttempts) {
+    await markFailed(ctx, row, error, { wipe: false });
+    return 'failed';
+  }
+  await markRetry(ctx, row, error);
+  return 'retried';
+}
+
+async function openClaimed(ctx: AppContext, row: Claimed): Promise<OpenMail | null> {
+  try {
+    return await openMail(ctx, ctx.store.db, row);
+  } catch {
+    return null;
+  }
+}
+
+async function deliverMail(
+  ctx: AppContext,
+  row: Claimed,
+  transport: () => Transporter,
+): Promise<Outcome> {
+  const mail = await openClaimed(ctx, row);
+  if (mail === null) {
+    // The key is gone: the person was erased after the mail was queued. Never send it.
+    await markFailed(ctx, row, 'recipient_erased', { wipe: true });
+    return 'failed';
+  }
+  const rendered = render(row, mail);
+  if (rendered === null) {
+    await markFailed(ctx, row, 'bad_template', { wipe: true });
+    return 'failed';
+  }
+  const messageId = `<${row.id}@${messageDomain(ctx.config.mailFrom)}>`;
+  try {
+    await transport().sendMail({
+      from: ctx.config.mailFrom,
+      to: mail.to,
+      subject: rendered.subject,
+      text: rendered.text,
+      html: rendered.html,
+      messageId,
+      headers: { 'Content-Language': row.lang, 'Auto-Submitted': 'auto-generated' },
+    });
+  } catch (error) {
+    return retryOrFail(ctx, row, errorClass(error));
+  }
+  await markSent(ctx, row, messageId);
+  return 'sent';
+}
+
+async function deliverWebhook(ctx: AppContext, row: Claimed): Promise<Outcome> {
+  const hook = await openClaimed(ctx, row);
+  if (hook === null) {
+    await markFailed(ctx, row, 'key_destroyed', { wipe: true });
+    return 'failed';
+  }
+  const secret =
+    row.signer_id === null ? null : await openWebhookSecret(ctx, ctx.store.db, row.signer_id);
+  if (secret === null) {
+    // The receiver's webhook was removed: nobody could check a signature any more.
+    await markFailed(ctx, row, 'no_signer', { wipe: true });
+    return 'failed';
+  }
+  const body = JSON.stringify(hook.params);
+  const t = Math.floor(ctx.clock.now().getTime() / 1000);
+  let error: string;
+  try {
+    const res = await fetch(hook.to, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'user-agent': 'Custos-Webhook/1',
+        'x-custos-delivery': row.id,
+        'x-custos-event': row.template,
+        'x-custos-signature': signWebhook(secret, t, body),
+      },
+      body,
+      // A redirect would send the signed body somewhere nobody configured: it counts as a failure.
+      redirect: 'manual',
+      signal: AbortSignal.timeout(WEBHOOK_TIMEOUT_MS),
+    });
+    await res.body?.cancel();
+    if (res.status >= 200 && res.status < 300) {
+      await markSent(ctx, row, row.id);
+      return 'sent';
+    }
+    error = `http ${res.status}`;
+  } catch (e) {
+    error = webhookErrorClass(e);
+  }
+  return retryOrFail(ctx, row, error);
+}
+
+/**
  * Delivers due messages once (the `outbox.deliver` job calls this; tests call it to drain).
- * Returns counts only.
+ * Returns counts only. Without CUSTOS_SMTP_URL, mail waits and webhooks still go out.
  */
 export async function deliverOutbox(
   ctx: AppContext,
@@ -198,10 +366,12 @@ export async function deliverOutbox(
 ): Promise<DeliveryResult> {
   const result: DeliveryResult = { sent: 0, retried: 0, failed: 0, waiting: 0 };
   const now = ctx.clock.now();
-  if (ctx.config.smtpUrl === null) {
+  const smtpUrl = ctx.config.smtpUrl;
+  if (smtpUrl === null) {
     const due = await ctx.store.db
       .selectFrom('outbox')
       .select(sql<number>`count(*)`.as('n'))
+      .where('channel', '=', 'email')
       .where('status', 'in', ['pending', 'sending'])
       .executeTakeFirstOrThrow();
     result.waiting = Number(due.n);
@@ -212,68 +382,34 @@ export async function deliverOutbox(
         'outbound mail is queued but CUSTOS_SMTP_URL is not set: messages wait until it is',
       );
     }
-    return result;
   }
-  const claimed = await claim(ctx, now, options.limit ?? BATCH);
+  const channels: OutboxChannel[] = smtpUrl === null ? ['webhook'] : ['email', 'webhook'];
+  const claimed = await claim(ctx, now, options.limit ?? BATCH, channels);
   if (claimed.length === 0) return result;
-  const transport = nodemailer.createTransport({
-    url: ctx.config.smtpUrl,
-    connectionTimeout: 10_000,
-    greetingTimeout: 10_000,
-    socketTimeout: 30_000,
-    // Message contents never come from files or URLs; refuse them even if a template slipped.
-    disableFileAccess: true,
-    disableUrlAccess: true,
-    logger: false,
-  });
-  const domain = messageDomain(ctx.config.mailFrom);
+  let transport: Transporter | null = null;
+  const openTransport = (): Transporter => {
+    transport ??= nodemailer.createTransport({
+      url: smtpUrl ?? '',
+      connectionTimeout: 10_000,
+      greetingTimeout: 10_000,
+      socketTimeout: 30_000,
+      // Message contents never come from files or URLs; refuse them even if a template slipped.
+      disableFileAccess: true,
+      disableUrlAccess: true,
+      logger: false,
+    });
+    return transport;
+  };
   try {
     for (const row of claimed) {
-      let mail: OpenMail | null;
-      try {
-        mail = await openMail(ctx, ctx.store.db, row);
-      } catch {
-        mail = null;
-      }
-      if (mail === null) {
-        // The key is gone: the person was erased after the mail was queued. Never send it.
-        await markFailed(ctx, row, 'recipient_erased', { wipe: true });
-        result.failed++;
-        continue;
-      }
-      const rendered = render(row, mail);
-      if (rendered === null) {
-        await markFailed(ctx, row, 'bad_template', { wipe: true });
-        result.failed++;
-        continue;
-      }
-      const messageId = `<${row.id}@${domain}>`;
-      try {
-        await transport.sendMail({
-          from: ctx.config.mailFrom,
-          to: mail.to,
-          subject: rendered.subject,
-          text: rendered.text,
-          html: rendered.html,
-          messageId,
-          headers: { 'Content-Language': row.lang, 'Auto-Submitted': 'auto-generated' },
-        });
-      } catch (error) {
-        const code = errorClass(error);
-        if (row.attempts >= ctx.config.outboxMaxAttempts) {
-          await markFailed(ctx, row, code, { wipe: false });
-          result.failed++;
-        } else {
-          await markRetry(ctx, row, code);
-          result.retried++;
-        }
-        continue;
-      }
-      await markSent(ctx, row, messageId);
-      result.sent++;
+      const outcome =
+        row.channel === 'webhook'
+          ? await deliverWebhook(ctx, row)
+          : await deliverMail(ctx, row, openTransport);
+      result[outcome]++;
     }
   } finally {
-    transport.close();
+    (transport as Transporter | null)?.close();
   }
   return result;
 }

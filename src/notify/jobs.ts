@@ -3,7 +3,10 @@ import type { AppContext } from '../context.js';
 import type { Job } from '../jobs/scheduler.js';
 import { deliverOutbox } from './deliver.js';
 
-/** `outbox.deliver` every CUSTOS_OUTBOX_POLL_SECONDS (0: off; deliverOutbox can still be called). */
+/**
+ * `outbox.deliver` every CUSTOS_OUTBOX_POLL_SECONDS (0: off; deliverOutbox can still be called):
+ * mail over SMTP and signed webhooks alike.
+ */
 export function notifyJobs(ctx: AppContext): Job[] {
   if (ctx.config.outboxPollSeconds <= 0) return [];
   return [

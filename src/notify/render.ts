@@ -40,3 +40,41 @@ export function formatTime(iso: string, lang: Lang): string {
   const b = new Date(d.getTime() + 8 * 3600_000);
   return `${b.getUTCFullYear()}年${b.getUTCMonth() + 1}月${b.getUTCDate()}日 ${pad(b.getUTCHours())}:${pad(b.getUTCMinutes())}（北京时间）`;
 }
+
+/** One titled block of a plain message; a null heading makes a bare paragraph. */
+export interface Section {
+  heading: string | null;
+  body: string;
+}
+
+/**
+ * A plain message from a greeting, sections and a closing: the text part, and the same content as
+ * escaped HTML. Used by the short transactional mails (rights requests).
+ */
+export function renderSections(
+  lang: Lang,
+  subject: string,
+  greeting: string,
+  sections: readonly Section[],
+  closing: string,
+): Rendered {
+  const text = [
+    greeting,
+    '',
+    ...sections.flatMap((s) => (s.heading === null ? [s.body, ''] : [`${s.heading}:`, s.body, ''])),
+    closing,
+    '',
+  ].join('\n');
+  const html = [
+    `<!doctype html><html lang="${lang}"><head><meta charset="utf-8"><title>${escapeHtml(subject)}</title></head><body>`,
+    `<p>${escapeHtml(greeting)}</p>`,
+    ...sections.map((s) =>
+      s.heading === null
+        ? `<p>${htmlLines(s.body)}</p>`
+        : `<h3>${escapeHtml(s.heading)}</h3><p>${htmlLines(s.body)}</p>`,
+    ),
+    `<p>${escapeHtml(closing)}</p>`,
+    '</body></html>',
+  ].join('\n');
+  return { subject, text, html };
+}

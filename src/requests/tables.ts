@@ -35,6 +35,9 @@ export interface RequestsTable {
   refusal_reason: string | null;
   refusal_evidence_ref: string | null;
   refusal_approved_by: string | null;
+  /** Who recorded the refusal and when; a ground needing a second approver waits for another officer. */
+  refusal_proposed_by: string | null;
+  refusal_proposed_at: string | null;
   fee_status: 'none' | 'flagged' | 'quoted' | 'accepted' | 'waived' | 'declined';
   fee_amount_cents: number | null;
   fee_cost_basis: string | null;

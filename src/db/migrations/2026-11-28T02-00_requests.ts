@@ -33,6 +33,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('refusal_reason', 'text')
     .addColumn('refusal_evidence_ref', 'text')
     .addColumn('refusal_approved_by', 'text')
+    .addColumn('refusal_proposed_by', 'text')
+    .addColumn('refusal_proposed_at', 'text')
     .addColumn('fee_status', 'text', (c) => c.notNull().defaultTo('none'))
     .addColumn('fee_amount_cents', 'integer')
     .addColumn('fee_cost_basis', 'text')
