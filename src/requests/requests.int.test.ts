@@ -199,12 +199,21 @@ describe.each(DB_KINDS)('rights requests on %s', (kind) => {
     const done = await handler.client.post(`/api/v1/requests/${id}/fulfil`, {});
     expect(done.status).toBe(200);
     expect(done.body.status).toBe('fulfilled');
-    expect(done.body.outcome.download.url).toContain('/api/v1/requests/files/');
+    // The download link is a bearer secret for the person: staff see when it expires, not the
+    // link, and it is not stored in clear; only the sealed mail carries it.
+    expect(done.body.outcome.download.url).toBeUndefined();
+    expect(Date.parse(done.body.outcome.download.expiresAt)).toBeGreaterThan(Date.now());
+    const kept = await env.ctx.store.db
+      .selectFrom('requests')
+      .select('outcome')
+      .where('id', '=', id)
+      .executeTakeFirstOrThrow();
+    expect(kept.outcome).not.toContain('token=');
 
     const answer = (await h.mailsTo(email)).find((m) =>
       m.parsed.subject?.includes('Your request has been answered'),
     );
-    expect(answer?.parsed.text).toContain(done.body.outcome.download.url);
+    expect(answer?.parsed.text).toMatch(/\/api\/v1\/requests\/files\/[0-9a-f-]{36}\?token=/);
     expect(answer?.parsed.text).toContain('What we did');
 
     const events = await handler.client.get(`/api/v1/requests/${id}/events`);
