@@ -28,7 +28,6 @@ import {
 } from './schema.js';
 import {
   addNote,
-  approveRefusal,
   assignRequest,
   extendRequest,
   fulfilRequest,
@@ -36,12 +35,10 @@ import {
   listEvents,
   listNotes,
   listRequests,
-  quoteFee,
-  refuseRequest,
   revealRequest,
   startRequest,
-  waiveFee,
 } from './service.js';
+import { approveRefusal, quoteFee, refuseRequest, waiveFee } from './decisions.js';
 import { resendCode, verifyRequest } from './verification.js';
 
 /** Public limits per client network (IPv4 /24, IPv6 /48) and per request. */
