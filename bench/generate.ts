@@ -554,6 +554,7 @@ async function writeBatch(ctx: AppContext, from: number, to: number): Promise<vo
     if (ctx.store.dialect === 'postgres')
       await sql`set local synchronous_commit = off`.execute(trx);
     const subjects: Row<'subjects'>[] = checked.map(() => ({
+      minor: 0,
       id: newId(),
       controller_id: 'self',
       status: 'active',

@@ -8,6 +8,13 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { accessRoutes } from './access/routes.js';
 import { auditRoutes } from './audit/routes.js';
 import type { AppContext } from './context.js';
+import { collectionPageRoutes } from './collection/pages.js';
+import { collectionRoutes } from './collection/routes.js';
+import { bannerRoutes } from './consent/banner/routes.js';
+import { guardianPageRoutes } from './consent/minors/pages.js';
+import { guardianRoutes } from './consent/minors/routes.js';
+import { optoutRoutes } from './consent/optout/routes.js';
+import { consentRoutes } from './consent/routes.js';
 import { controllerRoutes } from './controllers/routes.js';
 import { datamapRoutes } from './datamap/routes.js';
 import { installAccessControl, type Access } from './http/access.js';
@@ -27,6 +34,7 @@ import { incidentRoutes } from './registers/incidents/routes.js';
 import { transferRoutes } from './registers/transfers/routes.js';
 import { forwardRoutes } from './requests/forward/routes.js';
 import { fulfilmentRoutes } from './requests/fulfil/routes.js';
+import { policyRoutes } from './policy/routes.js';
 import { requestPageRoutes } from './requests/pages.js';
 import { requestRoutes } from './requests/routes.js';
 import { retentionRoutes } from './retention/routes.js';
@@ -105,6 +113,9 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
 
   await app.register(healthRoutes(ctx));
   await app.register(requestPageRoutes(ctx));
+  await app.register(collectionPageRoutes(ctx));
+  await app.register(guardianPageRoutes(ctx));
+  await app.register(bannerRoutes(ctx));
   await app.register(
     async (api) => {
       await api.register(accessRoutes(ctx));
@@ -120,6 +131,11 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
       await api.register(requestRoutes(ctx));
       await api.register(fulfilmentRoutes(ctx));
       await api.register(forwardRoutes(ctx));
+      await api.register(policyRoutes(ctx));
+      await api.register(consentRoutes(ctx));
+      await api.register(collectionRoutes(ctx));
+      await api.register(guardianRoutes(ctx));
+      await api.register(optoutRoutes(ctx));
     },
     { prefix: '/api/v1' },
   );

@@ -68,6 +68,10 @@ export interface Config {
   verificationMaxAttempts: number;
   smsSender: 'log' | 'none';
   holidaysFile: string | null;
+  minorAge: number;
+  guardianConsentHours: number;
+  consentValidDays: number;
+  unsubscribeTokenDays: number;
 }
 
 const int =
@@ -471,6 +475,30 @@ export const SETTINGS = {
     doc: 'JSON file of extra public holidays and adjusted working days (`{"2027-01-01": "holiday", "2027-02-07": "workday"}`) added to the built-in PRC table.',
     defaultDoc: '(unset: built-in table)',
     parse: (raw) => (raw === undefined || raw.trim() === '' ? null : path.resolve(raw.trim())),
+  },
+  minorAge: {
+    env: 'CUSTOS_MINOR_AGE',
+    doc: 'Below this age a form submission is held until a guardian consents (PIPL art. 31: 14).',
+    defaultDoc: '14',
+    parse: (raw) => int(14, 18, 'an age between 14 and 18')(raw, 14),
+  },
+  guardianConsentHours: {
+    env: 'CUSTOS_GUARDIAN_CONSENT_HOURS',
+    doc: "Hours a minor's held data waits for a guardian's consent before it is deleted.",
+    defaultDoc: '168',
+    parse: (raw) => int(1, 24 * 90, 'hours between 1 and 2160')(raw, 168),
+  },
+  consentValidDays: {
+    env: 'CUSTOS_CONSENT_VALID_DAYS',
+    doc: 'Days after which the banner asks again even without a policy change (6–13 months is usual).',
+    defaultDoc: '365',
+    parse: (raw) => int(30, 730, 'days between 30 and 730')(raw, 365),
+  },
+  unsubscribeTokenDays: {
+    env: 'CUSTOS_UNSUBSCRIBE_TOKEN_DAYS',
+    doc: 'Days a one-click unsubscribe link in a marketing mail stays valid.',
+    defaultDoc: '365',
+    parse: (raw) => int(7, 3650, 'days between 7 and 3650')(raw, 365),
   },
 } satisfies { [K in keyof Config]: Setting<Config[K]> };
 

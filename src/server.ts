@@ -15,6 +15,7 @@ import { rotateKeks } from './crypto/rotate.js';
 import { migrateToLatest } from './db/migrate.js';
 import { openStore, storeOptions, type Store, type StoreOptions } from './db/store.js';
 import { startScheduler, type Job } from './jobs/scheduler.js';
+import { consentJobs } from './consent/jobs.js';
 import { notifyJobs } from './notify/jobs.js';
 import { incidentJobs } from './registers/incidents/jobs.js';
 import { requestJobs } from './requests/jobs.js';
@@ -87,6 +88,7 @@ export function serverJobs(ctx: AppContext): Job[] {
     ...notifyJobs(ctx),
     ...incidentJobs(ctx),
     ...requestJobs(ctx),
+    ...consentJobs(ctx),
   ];
 }
 

@@ -38,6 +38,12 @@ export const PERMISSIONS = [
   'requests.read',
   'requests.handle',
   'requests.approve',
+  /** The consent ledger and the inquiries collected by forms. */
+  'consents.read',
+  /** Policy versions, consent notices and the banner's cookie categories. */
+  'consents.manage',
+  /** Send marketing mail (every send checks consent and the suppression list). */
+  'marketing.send',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -62,6 +68,8 @@ const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
     'datamap.read',
     'datamap.write',
     'retention.read',
+    'consents.read',
+    'consents.manage',
   ],
   privacy_officer: [
     'self',
@@ -86,6 +94,9 @@ const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
     'requests.read',
     'requests.handle',
     'requests.approve',
+    'consents.read',
+    'consents.manage',
+    'marketing.send',
   ],
   request_handler: [
     'self',
@@ -97,6 +108,7 @@ const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
     'registers.read',
     'requests.read',
     'requests.handle',
+    'consents.read',
   ],
   security_officer: [
     'self',
@@ -122,6 +134,7 @@ const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
     'incidents.read',
     'assessments.read',
     'requests.read',
+    'consents.read',
   ],
 };
 

@@ -90,6 +90,21 @@ export const AUDIT_ACTIONS = [
   'request.controller_response',
   'request.download',
   'request.expire',
+  // consent, collection, minors and marketing
+  'consent.record',
+  'consent.receipt',
+  'consent.config_update',
+  'policy.publish',
+  'inquiry.submit',
+  'inquiry.delete',
+  'guardian.code_sent',
+  'guardian.verify',
+  'guardian.verify_failed',
+  'guardian.decide',
+  'guardian.expire',
+  'marketing.send',
+  'marketing.suppressed',
+  'marketing.unsubscribe',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -5,6 +5,7 @@
 //   - binary (ciphertexts, hashes): BLOB on SQLite, BYTEA on PostgreSQL, a Buffer in Node;
 //   - lists: JSON text.
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { ConsentTables } from '../consent/tables.js';
 import type { DatamapTables } from '../datamap/tables.js';
 import type { NotifyTables } from '../notify/tables.js';
 import type { AssessmentTables } from '../registers/assessments/tables.js';
@@ -57,6 +58,8 @@ export interface SubjectsTable {
   created_at: string;
   updated_at: string;
   erased_at: string | null;
+  /** 1: a minor (under 14 by default); their PI is sensitive (PIPL art. 28, art. 31). */
+  minor: Generated<number>;
 }
 
 export interface PiRecordsTable {
@@ -178,7 +181,8 @@ export interface Database
     AssessmentTables,
     RequestTables,
     FulfilmentTables,
-    ForwardTables {
+    ForwardTables,
+    ConsentTables {
   keyring: KeyringTable;
   data_keys: DataKeysTable;
   controllers: ControllersTable;

@@ -29,6 +29,8 @@ import {
   renderRequestReceived,
   renderVerificationCode,
 } from './request-templates.js';
+import { GuardianCodeParams, renderGuardianCode } from '../consent/minors/templates.js';
+import { MarketingMessageParams, renderMarketingMessage } from '../consent/optout/templates.js';
 
 const CategoryName = Type.Object({ key: Type.String(), en: Type.String(), zh: Type.String() });
 
@@ -173,6 +175,8 @@ export const TEMPLATES = {
     render: renderMailRejected,
   }),
   request_fee_quoted: template({ params: RequestFeeQuotedParams, render: renderFeeQuoted }),
+  guardian_code: template({ params: GuardianCodeParams, render: renderGuardianCode }),
+  marketing_message: template({ params: MarketingMessageParams, render: renderMarketingMessage }),
 };
 export type TemplateName = keyof typeof TEMPLATES;
 export type TemplateParams<T extends TemplateName> = Static<(typeof TEMPLATES)[T]['params']>;

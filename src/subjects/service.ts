@@ -52,6 +52,7 @@ export async function createSubject(ctx: AppContext, caller: Principal, input: N
     if (controller.status !== 'active')
       throw conflict('This controller is archived and takes no new subjects.');
     const subject: Row<'subjects'> = {
+      minor: 0,
       id,
       controller_id: controllerId,
       status: 'active',

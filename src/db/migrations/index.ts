@@ -10,6 +10,7 @@ import * as assessments from './2026-11-28T01-40_assessments.js';
 import * as requests from './2026-11-28T02-00_requests.js';
 import * as fulfilment from './2026-11-28T02-10_fulfilment.js';
 import * as forwarding from './2026-11-28T02-20_forwarding.js';
+import * as consent from './2026-11-28T03-00_consent.js';
 
 export const MIGRATIONS: Record<string, Migration> = {
   '2026-11-28T00-00_foundation': foundation,
@@ -21,4 +22,5 @@ export const MIGRATIONS: Record<string, Migration> = {
   '2026-11-28T02-00_requests': requests,
   '2026-11-28T02-10_fulfilment': fulfilment,
   '2026-11-28T02-20_forwarding': forwarding,
+  '2026-11-28T03-00_consent': consent,
 };

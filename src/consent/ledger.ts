@@ -1,0 +1,142 @@
+// The consent ledger: append-only records of grant, deny, withdraw and acknowledge, per person (or
+// pseudonymous banner visitor) and purpose. Nothing updates or deletes a record (erasure of a
+// subject removes the link, see the requests module); the current state of a purpose is the latest
+// record for it. Every record is chained into the audit trail in the same transaction, so a record
+// cannot be slipped in or removed without the audit verification noticing a gap.
+import { createHash } from 'node:crypto';
+import type { AppContext } from '../context.js';
+import { newId } from '../db/ids.js';
+import type { Db, Trx } from '../db/store.js';
+import type { Row } from '../db/types.js';
+import type { Actor } from '../audit/events.js';
+import { ipPrefix } from '../http/rate-limit.js';
+import {
+  stateOf,
+  type ConsentDecision,
+  type ConsentMethod,
+  type ConsentState,
+} from './contracts.js';
+
+/** Whose consent: a known person, or a banner visitor known only by a random id. */
+export type ConsentParty = { subjectId: string } | { visitorId: string };
+
+/** Where a decision came from: the client network and browser, reduced so they identify no one. */
+export interface ConsentClient {
+  ip?: string | undefined;
+  userAgent?: string | undefined;
+  gpc?: boolean | undefined;
+  dnt?: boolean | undefined;
+}
+
+export interface NewConsent {
+  party: ConsentParty;
+  controllerId: string;
+  purpose: string;
+  decision: ConsentDecision;
+  policyVersion: string;
+  /** SHA-256 of the exact notice text shown; null for a signal that showed nothing (GPC, DNT). */
+  noticeSha256: Buffer | null;
+  method: ConsentMethod;
+  source?: string | undefined;
+  lang: 'zh-CN' | 'en';
+  client?: ConsentClient | undefined;
+}
+
+/** The keyed hash a visitor id is stored under (the id itself is a bearer secret of the browser). */
+export const visitorDigest = (ctx: Pick<AppContext, 'keyring'>, visitorId: string): Buffer =>
+  ctx.keyring.blindIndex('visitor', visitorId.toLowerCase());
+
+export const sha256 = (text: string): Buffer => createHash('sha256').update(text, 'utf8').digest();
+
+/**
+ * Appends records inside the caller's transaction and chains each into the audit trail. The
+ * caller has validated purposes, policy version and notice; this function only writes.
+ */
+export async function appendConsents(
+  ctx: AppContext,
+  trx: Trx,
+  entries: readonly NewConsent[],
+  actor: Actor = { type: 'anonymous', id: null },
+): Promise<Array<Row<'consent_records'>>> {
+  const at = ctx.clock.now();
+  const rows: Array<Row<'consent_records'>> = entries.map((e) => ({
+    id: newId(at.getTime()),
+    subject_id: 'subjectId' in e.party ? e.party.subjectId : null,
+    visitor_digest: 'visitorId' in e.party ? visitorDigest(ctx, e.party.visitorId) : null,
+    controller_id: e.controllerId,
+    purpose_key: e.purpose,
+    decision: e.decision,
+    policy_version: e.policyVersion,
+    notice_sha256: e.noticeSha256,
+    method: e.method,
+    source: e.source ?? null,
+    lang: e.lang,
+    ip_prefix: e.client?.ip === undefined ? null : ipPrefix(e.client.ip),
+    ua_hash: e.client?.userAgent === undefined ? null : sha256(e.client.userAgent),
+    gpc: e.client?.gpc === true ? 1 : 0,
+    dnt: e.client?.dnt === true ? 1 : 0,
+    created_at: at.toISOString(),
+  }));
+  if (rows.length === 0) return rows;
+  await trx.insertInto('consent_records').values(rows).execute();
+  for (const row of rows)
+    await ctx.audit.record(trx, {
+      actor,
+      action: 'consent.record',
+      target: { type: 'consent_record', id: row.id },
+      controllerId: row.controller_id,
+      outcome: 'success',
+      details: {
+        subject: row.subject_id,
+        purpose: row.purpose_key,
+        decision: row.decision,
+        method: row.method,
+        policyVersion: row.policy_version,
+      },
+    });
+  return rows;
+}
+
+export interface PurposeState {
+  purpose: string;
+  state: ConsentState;
+  /** The record the state comes from; absent when the ledger holds nothing for the purpose. */
+  record: Row<'consent_records'> | null;
+}
+
+/** The current state of each purpose for a person or visitor: the latest record decides. */
+export async function currentConsents(
+  ctx: Pick<AppContext, 'keyring'>,
+  db: Db | Trx,
+  party: ConsentParty,
+  purposes?: readonly string[],
+): Promise<PurposeState[]> {
+  let q = db.selectFrom('consent_records').selectAll();
+  q =
+    'subjectId' in party
+      ? q.where('subject_id', '=', party.subjectId)
+      : q.where('visitor_digest', '=', visitorDigest(ctx, party.visitorId));
+  if (purposes !== undefined) {
+    if (purposes.length === 0) return [];
+    q = q.where('purpose_key', 'in', [...purposes]);
+  }
+  const rows = await q.orderBy('created_at', 'asc').orderBy('id', 'asc').execute();
+  const latest = new Map<string, Row<'consent_records'>>();
+  for (const row of rows) latest.set(row.purpose_key, row);
+  const keys = purposes ?? [...latest.keys()].sort();
+  return keys.map((purpose) => {
+    const record = latest.get(purpose) ?? null;
+    return { purpose, state: stateOf(record?.decision), record };
+  });
+}
+
+/** True when the latest record for this purpose is a grant. */
+export async function hasConsent(
+  ctx: Pick<AppContext, 'keyring'>,
+  db: Db | Trx,
+  party: ConsentParty,
+  purpose: string,
+): Promise<boolean> {
+  const [s] = await currentConsents(ctx, db, party, [purpose]);
+  return s?.state === 'granted';
+}
