@@ -72,6 +72,7 @@ export interface Config {
   guardianConsentHours: number;
   consentValidDays: number;
   unsubscribeTokenDays: number;
+  consentOrigins: string[] | '*';
 }
 
 const int =
@@ -499,6 +500,25 @@ export const SETTINGS = {
     doc: 'Days a one-click unsubscribe link in a marketing mail stays valid.',
     defaultDoc: '365',
     parse: (raw) => int(7, 3650, 'days between 7 and 3650')(raw, 365),
+  },
+  consentOrigins: {
+    env: 'CUSTOS_CONSENT_ORIGINS',
+    doc: 'Web origins whose pages may load the banner and call the public consent API (CORS), comma-separated, or `*` for any.',
+    defaultDoc: '*',
+    parse: (raw) => {
+      if (raw === undefined || raw.trim() === '' || raw.trim() === '*') return '*';
+      const origins = raw
+        .split(',')
+        .map((o) => o.trim())
+        .filter((o) => o !== '');
+      const bad = origins.find((o) => !/^https?:\/\/[a-z0-9.-]+(:\d{1,5})?$/i.test(o));
+      return bad === undefined
+        ? origins
+        : {
+            problem: `"${bad}" is not an origin`,
+            hint: 'write origins as https://www.example.com (scheme, host and optional port, no path)',
+          };
+    },
   },
 } satisfies { [K in keyof Config]: Setting<Config[K]> };
 
