@@ -73,6 +73,7 @@ export interface Config {
   consentValidDays: number;
   unsubscribeTokenDays: number;
   consentOrigins: string[] | '*';
+  consentEventsPerMinute: number;
 }
 
 const int =
@@ -519,6 +520,12 @@ export const SETTINGS = {
             hint: 'write origins as https://www.example.com (scheme, host and optional port, no path)',
           };
     },
+  },
+  consentEventsPerMinute: {
+    env: 'CUSTOS_CONSENT_EVENTS_PER_MINUTE',
+    doc: 'Consent events accepted per minute from one client network (IPv4 /24, IPv6 /48); 0 turns the limit off (load tests only).',
+    defaultDoc: '600',
+    parse: (raw) => int(0, 10_000_000, 'a count, 0 for no limit')(raw, 600),
   },
 } satisfies { [K in keyof Config]: Setting<Config[K]> };
 
