@@ -6,9 +6,10 @@ import type { Actor, AuditAction, DetailValue } from '../audit/events.js';
 import { looksPersonal } from '../audit/events.js';
 import type { AppContext } from '../context.js';
 import { newId } from '../db/ids.js';
-import type { Trx } from '../db/store.js';
+import { forUpdate, type Trx } from '../db/store.js';
 import type { Row, RowUpdate } from '../db/types.js';
 import { conflict, invalidField } from '../errors.js';
+import { REQUEST_STATES } from './contracts.js';
 import { isFinal, nextState, type RequestAction } from './states.js';
 
 /** Who acted on a request: staff, the person holding the status token, or the system (jobs). */
@@ -133,5 +134,41 @@ export async function transition(
       ...options.details,
     },
   });
-  return { ...row, ...(changes as Partial<Row<'requests'>>) };
+  const moved = { ...row, ...(changes as Partial<Row<'requests'>>) };
+  if (row.parent_id !== null && isFinal(to)) await settleParent(ctx, trx, row.parent_id);
+  return moved;
+}
+
+/**
+ * A request split per holder is an umbrella over its parts. Once every part has reached a final
+ * state (answered, refused, withdrawn or expired), the umbrella closes as fulfilled: its work, to
+ * see each part answered, is done; the outcome counts the parts by state, and `partial` says that
+ * not every part was fulfilled. Called whenever a part reaches a final state, in its transaction.
+ */
+export async function settleParent(ctx: AppContext, trx: Trx, parentId: string): Promise<void> {
+  const parent = await forUpdate(
+    ctx.store,
+    trx.selectFrom('requests').selectAll().where('id', '=', parentId),
+  ).executeTakeFirst();
+  if (parent === undefined || isFinal(parent.status)) return;
+  const parts = await trx
+    .selectFrom('requests')
+    .select(['id', 'status'])
+    .where('parent_id', '=', parentId)
+    .execute();
+  if (parts.length === 0 || parts.some((p) => !isFinal(p.status))) return;
+  const counts = REQUEST_STATES.filter(isFinal).map((state) => ({
+    kind: `parts_${state}`,
+    count: parts.filter((p) => p.status === state).length,
+  }));
+  const outcome = {
+    done: [{ kind: 'parts_answered', count: parts.length }, ...counts.filter((c) => c.count > 0)],
+    partial: parts.some((p) => p.status !== 'fulfilled'),
+    download: null,
+  };
+  await transition(ctx, trx, parent, 'fulfil', SYSTEM, {
+    reason: 'Every part of the request has reached a final answer.',
+    set: { outcome: JSON.stringify(outcome) },
+    details: Object.fromEntries(counts.map((c) => [c.kind, c.count])),
+  });
 }

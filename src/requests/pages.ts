@@ -21,7 +21,14 @@ import { PAGE_CSP, STYLESHEET_PATH } from './pages/html.js';
 import { pageLang } from './pages/lang.js';
 import { activeControllerChoices } from './pages/lookups.js';
 import { SITE_CSS } from './pages/site-css.js';
-import { decideFee, newCode, readStatus, verifyCode, type StatusOutcome } from './pages/status.js';
+import {
+  decideFee,
+  newCode,
+  readStatus,
+  verifyCode,
+  withdrawByPerson,
+  type StatusOutcome,
+} from './pages/status.js';
 import { TEXTS } from './pages/texts.js';
 import {
   confirmationPage,
@@ -253,6 +260,19 @@ export function requestPageRoutes(ctx: AppContext) {
       const t = TEXTS[lang];
       return renderStatus(reply, lang, await readStatus(ctx, id, token, lang), token, {
         ...(sent === 'sent' ? { notice: t.codeResent } : { status: 409, notice: t.codeRefused }),
+      });
+    });
+
+    app.post(`${FORM_PATH}/:id/withdraw`, publicRoute, async (request, reply) => {
+      const { lang, id, token, ok } = tokenForm(request);
+      if (!ok) return notFoundPage(reply, lang);
+      const done = await withdrawByPerson(ctx, id, token);
+      if (done === 'not_found') return notFoundPage(reply, lang);
+      const t = TEXTS[lang];
+      return renderStatus(reply, lang, await readStatus(ctx, id, token, lang), token, {
+        ...(done === 'done'
+          ? { notice: t.withdrawDone }
+          : { status: 409, notice: t.alreadySettled }),
       });
     });
 

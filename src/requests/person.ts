@@ -6,6 +6,7 @@ import { transaction } from '../db/store.js';
 import type { Row } from '../db/types.js';
 import { conflict } from '../errors.js';
 import { appendEvent, PERSON, transition } from './events.js';
+import { nextState } from './states.js';
 import { groundInfo, type RefusalGround } from './grounds.js';
 import { loadByToken } from './lookup.js';
 import { referenceOf } from './notices.js';
@@ -24,6 +25,17 @@ export async function presentStatus(ctx: AppContext, row: Row<'requests'>) {
           .executeTakeFirst()
       : undefined;
   const refused = row.status === 'refused' && row.refusal_ground !== null;
+  // A request split per holder shows each part (holder name and state, nothing of the answer).
+  const parts =
+    row.parent_id === null
+      ? await ctx.store.db
+          .selectFrom('requests')
+          .innerJoin('controllers', 'controllers.id', 'requests.controller_id')
+          .select(['requests.id', 'requests.status', 'controllers.name'])
+          .where('requests.parent_id', '=', row.id)
+          .orderBy('requests.id')
+          .execute()
+      : [];
   return {
     id: row.id,
     reference: referenceOf(row.id),
@@ -53,6 +65,8 @@ export async function presentStatus(ctx: AppContext, row: Row<'requests'>) {
         ? null
         : { name: controller.name, contact: controller.contact_email },
     closedAt: row.closed_at,
+    canWithdraw: nextState(row.status, 'withdraw') !== null,
+    parts: parts.map((p) => ({ id: p.id, controller: p.name, status: p.status })),
   };
 }
 
@@ -64,11 +78,25 @@ export async function requestStatus(ctx: AppContext, id: string, token: string) 
   return presentStatus(ctx, row);
 }
 
-/** The person withdraws their request (allowed until it is answered). */
+/**
+ * The person withdraws their request (allowed until it is answered). Withdrawing a request that was
+ * split per holder withdraws every part still open, so no holder goes on working it.
+ */
 export async function withdrawRequest(ctx: AppContext, id: string, token: string) {
   const row = await transaction(ctx.store, async (trx) => {
     const row = await loadByToken(ctx.store, trx, id, token);
-    return transition(ctx, trx, row, 'withdraw', PERSON);
+    const withdrawn = await transition(ctx, trx, row, 'withdraw', PERSON);
+    const parts = await trx
+      .selectFrom('requests')
+      .selectAll()
+      .where('parent_id', '=', row.id)
+      .execute();
+    for (const part of parts)
+      if (nextState(part.status, 'withdraw') !== null)
+        await transition(ctx, trx, part, 'withdraw', PERSON, {
+          reason: 'The person withdrew the whole request.',
+        });
+    return withdrawn;
   });
   return presentStatus(ctx, row);
 }

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DB_KINDS } from '../../../test/support/db.js';
 import { makeEnv, type TestEnv } from '../../../test/support/env.js';
 import { Client, loginAs, type Staff } from '../../../test/support/http.js';
+import { drain, mailsTo, submitAndVerify } from '../../../test/support/requests.js';
 import { startSmtpSink, type SmtpSink } from '../../../test/support/smtp-sink.js';
 import { backoffMs, deliverOutbox } from '../../notify/deliver.js';
 
@@ -83,47 +84,6 @@ async function startReceiver(): Promise<Receiver> {
 }
 
 /** Delivers the outbox until nothing due is left (bounded). */
-async function drain(env: TestEnv): Promise<void> {
-  for (let i = 0; i < 10; i++) {
-    const r = await deliverOutbox(env.ctx);
-    if (r.sent + r.retried + r.failed === 0) return;
-  }
-}
-
-/** Mails the sink received for `to`, by subject. */
-const mailsTo = (sink: SmtpSink, to: string) =>
-  sink.mails.filter((m) => m.envelope.to.includes(to));
-
-/** A person submits a request by API and confirms it with the code mailed to them. */
-async function submitAndVerify(
-  env: TestEnv,
-  sink: SmtpSink,
-  input: { email: string; type?: string; name?: string; details?: string; controller?: string },
-): Promise<{ id: string; token: string }> {
-  const person = new Client(env.url);
-  const submitted = await person.post('/api/v1/requests', {
-    type: input.type ?? 'access',
-    lang: 'en',
-    email: input.email,
-    ...(input.name === undefined ? {} : { name: input.name }),
-    ...(input.details === undefined ? {} : { details: input.details }),
-    ...(input.controller === undefined ? {} : { controller: input.controller }),
-  });
-  if (submitted.status !== 201) throw new Error(`submit: ${submitted.status} ${submitted.text}`);
-  await drain(env);
-  const codeMail = mailsTo(sink, input.email).find((m) =>
-    (m.parsed.subject ?? '').startsWith('Your confirmation code: '),
-  );
-  const code = /(\d{6})$/.exec(codeMail?.parsed.subject ?? '')?.[1];
-  if (code === undefined) throw new Error('no code mail');
-  const verified = await person.post(`/api/v1/requests/${submitted.body.id}/verify`, {
-    token: submitted.body.statusToken,
-    code,
-  });
-  if (verified.status !== 200) throw new Error(`verify: ${verified.status} ${verified.text}`);
-  return { id: submitted.body.id, token: submitted.body.statusToken };
-}
-
 let seq = 0;
 const unique = (prefix: string) => `${prefix}${++seq}${Date.now().toString(36)}`;
 

@@ -10,6 +10,7 @@ import { newId } from '../../db/ids.js';
 import { forUpdate, transaction, type Db, type Trx } from '../../db/store.js';
 import type { Row } from '../../db/types.js';
 import { conflict, invalidField, notFound } from '../../errors.js';
+import { settleParent } from '../events.js';
 import { groundInfo } from '../grounds.js';
 import { complaintContactOf, mailPerson, referenceOf } from '../notices.js';
 import { openRequest, requestKey } from '../seal.js';
@@ -214,6 +215,8 @@ export async function recordControllerResponse(
         notified,
       },
     });
+    // The last part answered closes the umbrella request (events.ts).
+    if (row.parent_id !== null && isFinal(to)) await settleParent(ctx, trx, row.parent_id);
     return { id: row.id, status: to, answeredAt: now };
   });
 }

@@ -2,6 +2,8 @@
 // their blind indexes; a person left with nothing is crypto-shredded (data key destroyed) and only a
 // tombstone remains. Records under an active legal hold stay, restricted to storage (art. 47 ¶2),
 // and the answer says it was partial: which categories were kept and under which kind of hold.
+import { actorOf } from '../../access/principal.js';
+import { recordRequestWithdrawal } from '../../consent/withdraw.js';
 import type { Trx } from '../../db/store.js';
 import { activeHolds, isHeld, type ActiveHolds } from '../../retention/active-holds.js';
 import { shredSubject } from '../../subjects/service.js';
@@ -166,9 +168,20 @@ export async function fulfilWithdrawal(job: Job): Promise<FulfilOutcome> {
   const heldIds = new Set(held.map((r) => r.id));
   const toDelete = onConsent.filter((r) => !heldIds.has(r.id));
   const consentPurposes = distinct(onConsent.map((r) => r.purpose));
-  // HOOK (consent ledger, a later issue): record here, in this transaction, a `withdrawn` entry
-  // for each purpose in `consentPurposes`, with this request as its source, so every system that
-  // reads consent sees the withdrawal.
+  // The ledger records the withdrawal in this transaction, with this request as its source, so
+  // every system that reads consent sees it.
+  await recordRequestWithdrawal(
+    job.ctx,
+    trx,
+    {
+      subjectId: subject.id,
+      controllerId: subject.controller_id,
+      requestId: job.request.id,
+      purposes: consentPurposes,
+      lang: job.request.lang,
+    },
+    actorOf(job.caller),
+  );
   const recipients = await recipientsOf(trx, subject.id);
   const done: FulfilOutcome['done'] = [];
   if (otherBasis.length === 0 && held.length === 0 && records.length > 0) {

@@ -6,7 +6,7 @@ import { transaction } from '../../db/store.js';
 import { isAppError } from '../../errors.js';
 import type { Lang } from '../contracts.js';
 import { complaintContactOf } from '../notices.js';
-import { answerFee, requestStatus, type RequestStatus } from '../person.js';
+import { answerFee, requestStatus, withdrawRequest, type RequestStatus } from '../person.js';
 import { resendCode, verifyRequest } from '../verification.js';
 import type { StatusView } from './views.js';
 
@@ -50,6 +50,8 @@ async function toView(ctx: AppContext, s: RequestStatus, lang: Lang): Promise<St
       s.forwardedTo === null
         ? null
         : { controllerName: s.forwardedTo.name, contact: s.forwardedTo.contact },
+    canWithdraw: s.canWithdraw,
+    parts: s.parts.map((p) => ({ controllerName: p.controller, status: p.status })),
   };
 }
 
@@ -127,6 +129,22 @@ export async function decideFee(
 ): Promise<'done' | 'settled' | 'not_found'> {
   try {
     await answerFee(ctx, id, { token, accept: decision === 'accept' });
+    return 'done';
+  } catch (error) {
+    if (isNotFound(error)) return 'not_found';
+    if (isAppError(error) && error.code === 'conflict') return 'settled';
+    throw error;
+  }
+}
+
+/** The person withdraws the request; 'settled' when it was answered (or withdrawn) already. */
+export async function withdrawByPerson(
+  ctx: AppContext,
+  id: string,
+  token: string,
+): Promise<'done' | 'settled' | 'not_found'> {
+  try {
+    await withdrawRequest(ctx, id, token);
     return 'done';
   } catch (error) {
     if (isNotFound(error)) return 'not_found';

@@ -77,6 +77,12 @@ export interface Texts {
   forwardedTitle: string;
   forwardedText: (controller: string) => string;
   forwardedContact: string;
+  partsTitle: string;
+  partsText: string;
+  withdrawTitle: string;
+  withdrawText: string;
+  withdrawSubmit: string;
+  withdrawDone: string;
   notFoundTitle: string;
   notFoundText: string;
   tooManyTitle: string;
@@ -188,6 +194,12 @@ const zh: Texts = {
   feeDecline: '拒绝费用并撤回请求',
   feeAccepted: '您已接受费用。',
   feeDeclined: '您已拒绝费用。',
+  partsTitle: '各部分的处理情况',
+  partsText: '您的信息由多个处理者持有，我们已将请求分为以下几部分分别处理：',
+  withdrawTitle: '撤回请求',
+  withdrawText: '如您不再需要我们处理此请求，可以随时撤回。撤回后，我们将停止处理。',
+  withdrawSubmit: '撤回此请求',
+  withdrawDone: '您的请求已撤回。',
   refusalTitle: '拒绝的理由',
   refusalGround: '依据',
   refusalReason: '说明',
@@ -332,6 +344,14 @@ const en: Texts = {
   feeDecline: 'Decline and withdraw',
   feeAccepted: 'You accepted the fee.',
   feeDeclined: 'You declined the fee.',
+  partsTitle: 'Where each part stands',
+  partsText:
+    'Your information is held by more than one handler, so the request was split into these parts:',
+  withdrawTitle: 'Withdraw the request',
+  withdrawText:
+    'If you no longer need us to handle this request, you can withdraw it; we then stop.',
+  withdrawSubmit: 'Withdraw this request',
+  withdrawDone: 'Your request has been withdrawn.',
   refusalTitle: 'Why we refused',
   refusalGround: 'Ground',
   refusalReason: 'Explanation',

@@ -226,6 +226,10 @@ export interface StatusView {
   fee: { state: 'quoted' | 'accepted' | 'declined'; amountCents: number } | null;
   refusal: { ground: string; reason: string | null; complaintContact: string | null } | null;
   forwarded: { controllerName: string; contact: string | null } | null;
+  /** The person may still withdraw (the request is not answered yet). */
+  canWithdraw: boolean;
+  /** A request split per holder: each part with its holder and state. */
+  parts: Array<{ controllerName: string; status: RequestState }>;
 }
 
 const money = (cents: number, lang: Lang) =>
@@ -279,6 +283,31 @@ function forwardedSection(lang: Lang, view: StatusView): Html | null {
 ${contact}`;
 }
 
+function partsSection(lang: Lang, view: StatusView): Html | null {
+  if (view.parts.length === 0) return null;
+  const t = TEXTS[lang];
+  const rows = view.parts.map(
+    (p) => markup`<dt>${p.controllerName}</dt><dd>${t.states[p.status]}</dd>`,
+  );
+  return markup`<h2>${t.partsTitle}</h2>
+<p>${t.partsText}</p>
+<dl class="facts">
+${rows}
+</dl>`;
+}
+
+function withdrawSection(lang: Lang, view: StatusView, token: string): Html | null {
+  if (!view.canWithdraw) return null;
+  const t = TEXTS[lang];
+  return markup`<h2>${t.withdrawTitle}</h2>
+<p>${t.withdrawText}</p>
+<form method="post" action="${action(`${statusPath(view.id)}/withdraw`, lang)}" accept-charset="utf-8" class="actions">
+<input type="hidden" name="token" value="${token}">
+<input type="hidden" name="lang" value="${lang}">
+<button type="submit" class="secondary">${t.withdrawSubmit}</button>
+</form>`;
+}
+
 /** The status page of one request (reached only with its token). */
 export function statusPage(
   lang: Lang,
@@ -309,7 +338,9 @@ ${errorSummary(lang, errors)}
 ${verify}
 ${feeSection(lang, view, token)}
 ${refusalSection(lang, view)}
-${forwardedSection(lang, view)}`;
+${forwardedSection(lang, view)}
+${partsSection(lang, view)}
+${withdrawSection(lang, view, token)}`;
   return page(lang, t.statusTitle, body, {
     otherLanguageHref: statusHref(view.id, token, t.otherLanguage.lang),
     contact: options.contact,
