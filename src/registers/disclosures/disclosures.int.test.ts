@@ -8,6 +8,7 @@ import { newId } from '../../db/ids.js';
 import { DB_KINDS } from '../../../test/support/db.js';
 import { makeEnv, type TestEnv } from '../../../test/support/env.js';
 import { loginAs, type Staff } from '../../../test/support/http.js';
+import { addRecipient, expectProblem } from '../../../test/support/registers.js';
 
 const D = '/api/v1/disclosures';
 const LE = '/api/v1/law-enforcement-requests';
@@ -22,35 +23,6 @@ async function count(env: TestEnv, table: Table): Promise<number> {
     .select((eb) => eb.fn.countAll<number>().as('n'))
     .executeTakeFirstOrThrow();
   return Number(r.n);
-}
-
-async function addRecipient(env: TestEnv, name: string, country: string): Promise<string> {
-  const now = new Date().toISOString();
-  const id = newId();
-  await env.ctx.store.db
-    .insertInto('recipients')
-    .values({
-      id,
-      name,
-      kind: 'third_party',
-      country,
-      contact: null,
-      status: 'active',
-      version: 1,
-      created_at: now,
-      updated_at: now,
-    })
-    .execute();
-  return id;
-}
-
-function expectProblem(
-  res: { status: number; body: { type: string; errors?: Array<{ pointer: string }> } },
-  pointer: string,
-) {
-  expect(res.status).toBe(400);
-  expect(res.body.type).toBe('urn:custos:problem:validation');
-  expect(res.body.errors?.map((e) => e.pointer)).toContain(pointer);
 }
 
 describe.each(DB_KINDS)('disclosure registers on %s', (kind) => {

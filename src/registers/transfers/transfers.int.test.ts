@@ -8,32 +8,13 @@ import { newId } from '../../db/ids.js';
 import { DB_KINDS } from '../../../test/support/db.js';
 import { makeEnv, type TestEnv } from '../../../test/support/env.js';
 import { loginAs, type Staff } from '../../../test/support/http.js';
+import { addRecipient, expectProblem } from '../../../test/support/registers.js';
 import { transferYear } from './volumes.js';
 
 const MINUTE = 60_000;
 const DAY = 1440 * MINUTE;
 const T = '/api/v1/transfers';
 const D = '/api/v1/disclosures';
-
-async function addRecipient(env: TestEnv, name: string, country: string): Promise<string> {
-  const now = new Date().toISOString();
-  const id = newId();
-  await env.ctx.store.db
-    .insertInto('recipients')
-    .values({
-      id,
-      name,
-      kind: 'processor',
-      country,
-      contact: null,
-      status: 'active',
-      version: 1,
-      created_at: now,
-      updated_at: now,
-    })
-    .execute();
-  return id;
-}
 
 async function addSubject(staff: Staff, n: number): Promise<string> {
   const res = await staff.client.post('/api/v1/subjects', {
@@ -72,15 +53,6 @@ async function auditCount(env: TestEnv, action: string) {
   return Number(r.n);
 }
 
-function expectProblem(
-  res: { status: number; body: { type: string; errors?: Array<{ pointer: string }> } },
-  pointer: string,
-) {
-  expect(res.status).toBe(400);
-  expect(res.body.type).toBe('urn:custos:problem:validation');
-  expect(res.body.errors?.map((e) => e.pointer)).toContain(pointer);
-}
-
 describe.each(DB_KINDS)('cross-border transfers and the export guard on %s', (kind) => {
   let env: TestEnv;
   let officer: Staff;
@@ -90,8 +62,8 @@ describe.each(DB_KINDS)('cross-border transfers and the export guard on %s', (ki
   beforeAll(async () => {
     env = await makeEnv(kind);
     officer = await loginAs(env, 'privacy_officer');
-    abroad = await addRecipient(env, 'Lion Analytics Pte Ltd', 'SG');
-    home = await addRecipient(env, 'Beijing Courier Co', 'CN');
+    abroad = await addRecipient(env, 'Lion Analytics Pte Ltd', 'SG', 'processor');
+    home = await addRecipient(env, 'Beijing Courier Co', 'CN', 'processor');
   });
   afterAll(async () => env.close());
 
@@ -222,7 +194,7 @@ describe.each(DB_KINDS)('cross-border transfers and the export guard on %s', (ki
   });
 
   it('counts persons per calendar year', async () => {
-    const recipient = await addRecipient(env, 'Maple Support Inc', 'CA');
+    const recipient = await addRecipient(env, 'Maple Support Inc', 'CA', 'processor');
     const t = await officer.client.post(T, {
       recipientId: recipient,
       destinationCountry: 'CA',
@@ -346,7 +318,7 @@ describe.each(DB_KINDS)('transfer volume thresholds on %s', (kind) => {
   afterAll(async () => env.close());
 
   it('warns once per threshold per year when the share is reached', async () => {
-    const recipient = await addRecipient(env, 'Harbour Mail GmbH', 'DE');
+    const recipient = await addRecipient(env, 'Harbour Mail GmbH', 'DE', 'processor');
     const t = await officer.client.post(T, {
       recipientId: recipient,
       destinationCountry: 'DE',
@@ -439,7 +411,7 @@ describe.each(DB_KINDS)('transfers of a CIIO on %s', (kind) => {
   afterAll(async () => env.close());
 
   it('accepts only a security assessment for volume-based mechanisms', async () => {
-    const recipient = await addRecipient(env, 'Kiwi Cloud Ltd', 'NZ');
+    const recipient = await addRecipient(env, 'Kiwi Cloud Ltd', 'NZ', 'processor');
     const base = {
       recipientId: recipient,
       destinationCountry: 'NZ',
