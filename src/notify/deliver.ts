@@ -7,6 +7,10 @@
 // after CUSTOS_OUTBOX_MAX_ATTEMPTS, are marked failed for a person to look at.
 // Nothing here logs or audits an address or a body: errors are reduced to an SMTP code or class.
 //
+// Marketing mail is checked against the suppression list once more just before it goes out: a
+// person who unsubscribed after the mail was queued gets nothing (their withdrawal takes effect at
+// once, PIPL art. 15). Such a mail is marked failed with last_error `suppressed` and wiped.
+//
 // Webhooks go the same way (claim, lease, back-off, failure after the last attempt, wiped once
 // delivered), as one signed HTTPS POST each, and are delivered even when no SMTP server is set.
 //
@@ -27,8 +31,9 @@ import { createHmac } from 'node:crypto';
 import nodemailer, { type Transporter } from 'nodemailer';
 import { sql } from 'kysely';
 import type { AppContext } from '../context.js';
+import { normalizeEmail } from '../crypto/normalize.js';
 import { constantTimeEqual } from '../crypto/primitives.js';
-import { transaction } from '../db/store.js';
+import { transaction, type Db, type Trx } from '../db/store.js';
 import type { Row } from '../db/types.js';
 import { openMail, openWebhookSecret, type OpenMail } from './outbox.js';
 import type { OutboxChannel } from './tables.js';
@@ -59,7 +64,10 @@ export interface DeliveryResult {
   sent: number;
   /** Failed this time, will be tried again later. */
   retried: number;
-  /** Out of attempts, or undeliverable (the person was erased): marked failed. */
+  /**
+   * Out of attempts, undeliverable (the person was erased), or a marketing mail to an address on
+   * the suppression list: marked failed.
+   */
   failed: number;
   /** Due mail left waiting because no SMTP server is configured (webhooks still go out). */
   waiting: number;
@@ -209,14 +217,97 @@ async function markRetry(ctx: AppContext, row: Claimed, error: string): Promise<
   );
 }
 
+// Fields the sender sets itself; a template's extra headers may not replace them.
+const OWN_HEADERS = new Set([
+  'from',
+  'to',
+  'cc',
+  'bcc',
+  'subject',
+  'message-id',
+  'content-language',
+  'auto-submitted',
+  'content-type',
+  'content-transfer-encoding',
+  'mime-version',
+  'date',
+]);
+const HEADER_NAME = /^[A-Za-z][A-Za-z0-9-]{0,63}$/;
+// Printable ASCII only: no line break can start a header of its own (header injection).
+const HEADER_VALUE = /^[\x20-\x7e]{1,998}$/;
+
+const headersOk = (headers: Record<string, string>): boolean =>
+  Object.entries(headers).every(
+    ([k, v]) => HEADER_NAME.test(k) && !OWN_HEADERS.has(k.toLowerCase()) && HEADER_VALUE.test(v),
+  );
+
 function render(row: Claimed, mail: OpenMail): Rendered | null {
   if (!isTemplateName(row.template)) return null;
   const name: TemplateName = row.template;
   try {
-    return renderTemplate(name, row.lang, mail.params as TemplateParams<typeof name>);
+    const rendered = renderTemplate(name, row.lang, mail.params as TemplateParams<typeof name>);
+    if (rendered.headers !== undefined && !headersOk(rendered.headers)) return null;
+    return rendered;
   } catch {
     return null;
   }
+}
+
+/** Templates whose mail is never sent to an address on the marketing suppression list. */
+const SUPPRESSIBLE: ReadonlySet<string> = new Set<TemplateName>(['marketing_message']);
+
+/**
+ * The key of an address in the suppression list: the blind index of its canonical form (kind
+ * `email`, the same digest that finds a subject by address), or null for an invalid address.
+ */
+export function suppressionDigest(
+  ctx: Pick<AppContext, 'keyring'>,
+  address: string,
+): Buffer | null {
+  const normalised = normalizeEmail(address);
+  return normalised === null ? null : ctx.keyring.blindIndex('email', normalised);
+}
+
+/** True when the address is on the suppression list (an address that is not one counts as on it). */
+export async function isSuppressed(
+  ctx: Pick<AppContext, 'keyring'>,
+  db: Db | Trx,
+  address: string,
+): Promise<boolean> {
+  const digest = suppressionDigest(ctx, address);
+  if (digest === null) return true;
+  const hit = await db
+    .selectFrom('suppressions')
+    .select('reason')
+    .where('digest', '=', digest)
+    .executeTakeFirst();
+  return hit !== undefined;
+}
+
+/** A marketing mail whose address was suppressed after it was queued: never sent, wiped. */
+async function markSuppressed(ctx: AppContext, row: Claimed): Promise<void> {
+  await transaction(ctx.store, async (trx) => {
+    await trx
+      .updateTable('outbox')
+      .set({
+        status: 'failed',
+        lease_until: null,
+        last_error: 'suppressed',
+        to_enc: null,
+        params_enc: null,
+      })
+      .where('id', '=', row.id)
+      .execute();
+    if (row.subject_id === null) await ctx.keyring.destroyDataKey(trx, 'outbox', row.id);
+    await ctx.audit.record(trx, {
+      actor: { type: 'system', id: null },
+      action: 'marketing.suppressed',
+      target: { type: 'outbox', id: row.id },
+      outcome: 'success',
+      details: { template: row.template, subject: row.subject_id, at: 'delivery' },
+    });
+  });
+  ctx.log.info({ outbox: row.id, template: row.template }, 'suppressed address: mail not sent');
 }
 
 /**
@@ -290,6 +381,10 @@ async function deliverMail(
     await markFailed(ctx, row, 'recipient_erased', { wipe: true });
     return 'failed';
   }
+  if (SUPPRESSIBLE.has(row.template) && (await isSuppressed(ctx, ctx.store.db, mail.to))) {
+    await markSuppressed(ctx, row);
+    return 'failed';
+  }
   const rendered = render(row, mail);
   if (rendered === null) {
     await markFailed(ctx, row, 'bad_template', { wipe: true });
@@ -304,7 +399,11 @@ async function deliverMail(
       text: rendered.text,
       html: rendered.html,
       messageId,
-      headers: { 'Content-Language': row.lang, 'Auto-Submitted': 'auto-generated' },
+      headers: {
+        ...rendered.headers,
+        'Content-Language': row.lang,
+        'Auto-Submitted': 'auto-generated',
+      },
     });
   } catch (error) {
     return retryOrFail(ctx, row, errorClass(error));

@@ -6,6 +6,12 @@ export interface Rendered {
   subject: string;
   text: string;
   html: string;
+  /**
+   * Extra header fields the message needs (e.g. RFC 8058 List-Unsubscribe), built from the sealed
+   * parameters at delivery time. Values are single-line ASCII; they cannot replace the fields the
+   * sender sets itself (From, To, Subject, Message-ID, Content-Language, Auto-Submitted).
+   */
+  headers?: Record<string, string>;
 }
 
 const HTML_ESCAPES: Record<string, string> = {
