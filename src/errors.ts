@@ -14,6 +14,8 @@ export type ErrorCode =
   | 'csrf'
   | 'forbidden'
   | 'transfer-required'
+  | 'bundled-consent'
+  | 'consent-required'
   | 'not-found'
   | 'conflict'
   | 'too-many-requests'
@@ -85,6 +87,20 @@ export const forbidden = (permission: string): AppError =>
  */
 export const transferRequired = (detail: string): AppError =>
   new AppError('transfer-required', 403, 'Cross-border transfer not covered', detail);
+
+/**
+ * A consent rule broken (PIPL arts. 14, 23, 25, 26, 29, 39): a grant of a purpose needing separate
+ * consent bundled with other decisions (400 `bundled-consent`), or processing that needs a grant the
+ * person has not given (409 `consent-required`). `detail` names the purpose key, never a value.
+ */
+export const consentRule = (
+  rule: 'bundled-consent' | 'consent-required',
+  detail: string,
+  errors: FieldProblem[] = [],
+): AppError =>
+  rule === 'bundled-consent'
+    ? new AppError(rule, 400, 'Separate consent cannot be bundled', detail, { errors })
+    : new AppError(rule, 409, 'Consent required', detail);
 
 /** Also used for objects outside the caller's controller scope, so their existence is not revealed. */
 export const notFound = (what: string): AppError =>

@@ -49,7 +49,10 @@ function padsFor(key: Buffer): { ipad: Buffer; opad: Buffer } {
     // Keys longer than the block are hashed first (RFC 2104 §2); ours are 32 bytes.
     const k = Buffer.alloc(64);
     (key.length > 64 ? hash('sha256', key, 'buffer') : key).copy(k);
-    pads = { ipad: Buffer.from(k.map((b) => b ^ 0x36)), opad: Buffer.from(k.map((b) => b ^ 0x5c)) };
+    pads = {
+      ipad: Buffer.from(k.map((b) => b ^ 0x36)),
+      opad: Buffer.from(k.map((b) => b ^ 0x5c)),
+    };
     padCache.set(key, pads);
   }
   return pads;
@@ -58,7 +61,17 @@ function padsFor(key: Buffer): { ipad: Buffer; opad: Buffer } {
 export interface AuditLog {
   /** Appends one event inside `trx`; returns its sequence number (= Merkle leaf index). */
   record(trx: Trx, event: AuditEvent): Promise<number>;
+  /**
+   * Appends events in order inside `trx`, as `record` would one by one, but with a constant number
+   * of statements (one insert of the events, one of the completed tree nodes, one head update):
+   * for batched writers such as the consent ledger. Every event is checked before anything is
+   * written. Returns their sequence numbers.
+   */
+  recordMany(trx: Trx, events: readonly AuditEvent[]): Promise<number[]>;
 }
+
+/** Rows per multi-row insert: 12 parameters each stays far below SQLite's and PostgreSQL's limits. */
+const ROWS_PER_INSERT = 500;
 
 export interface AuditClock {
   now(): Date;
@@ -75,25 +88,36 @@ export function createAuditLog(
   const heads = new WeakMap<Trx, { size: number; frontier: Buffer[] }>();
   const sqlFor = statements(store.dialect);
 
+  function check(trx: Trx, event: AuditEvent): void {
+    if (trx === undefined || trx === null)
+      throw new AuditUsageError('audit.record needs the transaction of the change it records');
+    if (event.actor === undefined || event.actor === null)
+      throw new AuditUsageError('audit.record needs an actor');
+    if (!trx.isTransaction) throw new AuditUsageError('audit.record must run inside a transaction');
+    assertNoPersonalData(event);
+  }
+
+  async function guarded<T>(write: () => Promise<T>): Promise<T> {
+    try {
+      return await write();
+    } catch (error) {
+      throw error instanceof AuditUsageError ? error : new AuditWriteError(error);
+    }
+  }
+
   return {
     async record(trx, event) {
-      if (trx === undefined || trx === null)
-        throw new AuditUsageError('audit.record needs the transaction of the change it records');
-      if (event.actor === undefined || event.actor === null)
-        throw new AuditUsageError('audit.record needs an actor');
-      if (!trx.isTransaction)
-        throw new AuditUsageError('audit.record must run inside a transaction');
-      assertNoPersonalData(event);
-
-      try {
-        return await append(trx, event);
-      } catch (error) {
-        throw error instanceof AuditUsageError ? error : new AuditWriteError(error);
-      }
+      check(trx, event);
+      return guarded(async () => (await append(trx, [event]))[0]!);
+    },
+    async recordMany(trx, events) {
+      for (const event of events) check(trx, event);
+      if (events.length === 0) return [];
+      return guarded(() => append(trx, events));
     },
   };
 
-  async function append(trx: Trx, event: AuditEvent): Promise<number> {
+  async function append(trx: Trx, events: readonly AuditEvent[]): Promise<number[]> {
     let head = heads.get(trx);
     if (head === undefined) {
       // The head row serialises appends: on PostgreSQL concurrent writers queue on its lock, so
@@ -105,16 +129,18 @@ export function createAuditLog(
       if (row === undefined) throw new Error('audit head row is missing');
       head = { size: Number(row.size), frontier: decodeFrontier(row.frontier) };
     }
-    const seq = head.size;
     const at = clock.now().toISOString();
-    const entry = canonicalEntry(at, event);
-    const leafHash = hashLeaf(entry);
-    const { frontier, completed } = appendToFrontier(head.frontier, seq, leafHash);
-    const mac = eventMac(keyring.auditMacKey, seq, leafHash);
-
-    // Pre-written statements rather than the query builder: this runs inside every audited change.
-    await trx.executeQuery(
-      CompiledQuery.raw(sqlFor.insertEvent, [
+    let size = head.size;
+    let frontier = head.frontier;
+    const eventRows: unknown[][] = [];
+    const nodeRows: unknown[][] = [];
+    const seqs: number[] = [];
+    for (const event of events) {
+      const seq = size;
+      const entry = canonicalEntry(at, event);
+      const leafHash = hashLeaf(entry);
+      const appended = appendToFrontier(frontier, seq, leafHash);
+      eventRows.push([
         seq,
         at,
         event.action,
@@ -126,26 +152,60 @@ export function createAuditLog(
         event.outcome,
         entry,
         leafHash,
-        mac,
-      ]),
-    );
-    for (const n of completed)
-      await trx.executeQuery(CompiledQuery.raw(sqlFor.insertNode, [n.level, n.index, n.hash]));
+        eventMac(keyring.auditMacKey, seq, leafHash),
+      ]);
+      for (const n of appended.completed) nodeRows.push([n.level, n.index, n.hash]);
+      frontier = appended.frontier;
+      seqs.push(seq);
+      size = seq + 1;
+    }
+
+    // Pre-written statements rather than the query builder: this runs inside every audited change.
+    for (let i = 0; i < eventRows.length; i += ROWS_PER_INSERT) {
+      const chunk = eventRows.slice(i, i + ROWS_PER_INSERT);
+      await trx.executeQuery(CompiledQuery.raw(sqlFor.insertEvents(chunk.length), chunk.flat()));
+    }
+    for (let i = 0; i < nodeRows.length; i += ROWS_PER_INSERT) {
+      const chunk = nodeRows.slice(i, i + ROWS_PER_INSERT);
+      await trx.executeQuery(CompiledQuery.raw(sqlFor.insertNodes(chunk.length), chunk.flat()));
+    }
     await trx.executeQuery(
-      CompiledQuery.raw(sqlFor.updateHead, [seq + 1, encodeFrontier(frontier), at]),
+      CompiledQuery.raw(sqlFor.updateHead, [size, encodeFrontier(frontier), at]),
     );
-    heads.set(trx, { size: seq + 1, frontier });
-    return seq;
+    heads.set(trx, { size, frontier });
+    return seqs;
   }
 }
 
 function statements(dialect: Store['dialect']) {
   const p = (i: number) => (dialect === 'postgres' ? `$${i}` : '?');
-  const list = (n: number) => Array.from({ length: n }, (_, i) => p(i + 1)).join(', ');
+  const rows = (n: number, width: number) =>
+    Array.from(
+      { length: n },
+      (_, r) => `(${Array.from({ length: width }, (_, c) => p(r * width + c + 1)).join(', ')})`,
+    ).join(', ');
+  const insertEvents = new Map<number, string>();
+  const insertNodes = new Map<number, string>();
+  const cached = (cache: Map<number, string>, n: number, make: () => string) => {
+    let sql = cache.get(n);
+    if (sql === undefined) cache.set(n, (sql = make()));
+    return sql;
+  };
   return {
     readHead: `select size, frontier from audit_head where id = 1${dialect === 'postgres' ? ' for update' : ''}`,
-    insertEvent: `insert into audit_events (seq, at, action, actor_type, actor_id, target_type, target_id, controller_id, outcome, entry, leaf_hash, mac) values (${list(12)})`,
-    insertNode: `insert into audit_nodes (level, idx, hash) values (${list(3)})`,
+    insertEvents: (n: number) =>
+      cached(
+        insertEvents,
+        n,
+        () =>
+          `insert into audit_events (seq, at, action, actor_type, actor_id, target_type, target_id, controller_id, outcome, entry, leaf_hash, mac) values ${rows(n, 12)}`,
+      ),
+    insertNodes: (n: number) =>
+      cached(
+        insertNodes,
+        n,
+        () => `insert into audit_nodes (level, idx, hash) values ${rows(n, 3)}`,
+      ),
     updateHead: `update audit_head set size = ${p(1)}, frontier = ${p(2)}, updated_at = ${p(3)} where id = 1`,
   };
 }

@@ -40,6 +40,8 @@ export interface NewConsent {
   source?: string | undefined;
   lang: 'zh-CN' | 'en';
   client?: ConsentClient | undefined;
+  /** Why staff recorded it; kept in the audit event only (the caller has checked it holds no PI). */
+  reason?: string | undefined;
 }
 
 /** The keyed hash a visitor id is stored under (the id itself is a bearer secret of the browser). */
@@ -79,21 +81,28 @@ export async function appendConsents(
   }));
   if (rows.length === 0) return rows;
   await trx.insertInto('consent_records').values(rows).execute();
-  for (const row of rows)
-    await ctx.audit.record(trx, {
-      actor,
-      action: 'consent.record',
-      target: { type: 'consent_record', id: row.id },
-      controllerId: row.controller_id,
-      outcome: 'success',
-      details: {
-        subject: row.subject_id,
-        purpose: row.purpose_key,
-        decision: row.decision,
-        method: row.method,
-        policyVersion: row.policy_version,
-      },
-    });
+  // One batch append: a constant number of statements however many records (group commit).
+  await ctx.audit.recordMany(
+    trx,
+    rows.map((row, i) => {
+      const reason = entries[i]?.reason;
+      return {
+        actor,
+        action: 'consent.record' as const,
+        target: { type: 'consent_record', id: row.id },
+        controllerId: row.controller_id,
+        outcome: 'success' as const,
+        details: {
+          subject: row.subject_id,
+          purpose: row.purpose_key,
+          decision: row.decision,
+          method: row.method,
+          policyVersion: row.policy_version,
+          ...(reason === undefined ? {} : { reason }),
+        },
+      };
+    }),
+  );
   return rows;
 }
 

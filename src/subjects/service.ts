@@ -15,12 +15,13 @@ import {
 } from '../crypto/normalize.js';
 import { forUpdate, transaction, type Db, type Store, type Trx } from '../db/store.js';
 import type { Row } from '../db/types.js';
-import { conflict, invalidField, notFound } from '../errors.js';
+import { conflict, consentRule, invalidField, notFound } from '../errors.js';
 import { presentSubject, presentSubjectSummary } from './present.js';
 import { anyHeld, holdsOnSubject } from '../retention/active-holds.js';
 import { bindPurposes, checkRecords, insertRecords, openRecords } from './records.js';
 import type { NewRecord, NewSubject, Reason, SubjectList, SubjectSearch } from './schema.js';
 import { newId } from '../db/ids.js';
+import { requireConsent, separateConsentPurposes } from '../consent/separate.js';
 
 /** A subject the caller may see; anything else (absent or another controller's) is a 404. */
 export async function loadSubject(
@@ -61,6 +62,17 @@ export async function createSubject(ctx: AppContext, caller: Principal, input: N
       erased_at: null,
     };
     const retention = await bindPurposes(trx, records);
+    // A new person cannot have given the separate consent such a purpose needs (PIPL art. 29).
+    const separate = await separateConsentPurposes(
+      trx,
+      records.map((r) => r.purpose),
+    );
+    const first = records.findIndex((r) => separate.has(r.purpose));
+    if (first >= 0)
+      throw consentRule(
+        'consent-required',
+        `/records/${first}/purpose "${records[first]!.purpose}" needs the person's separate consent, which a new subject cannot have given: create the subject without these records, record the consent (POST /api/v1/consents/subjects/:id), then add them.`,
+      );
     await trx.insertInto('subjects').values(subject).execute();
     const dek = await ctx.keyring.createDataKey(ctx.store, trx, 'subject', id);
     const rows = await insertRecords(ctx, trx, subject, dek, records, controller.region, retention);
@@ -94,6 +106,12 @@ export async function addRecords(
     const subject = await loadSubject(trx, caller, id, ctx.store);
     if (subject.status !== 'active') throw conflict('This subject was erased.');
     const retention = await bindPurposes(trx, records);
+    // Separate consent (PIPL arts. 23, 29, 39): only on the person's current grant.
+    for (const purpose of await separateConsentPurposes(
+      trx,
+      records.map((r) => r.purpose),
+    ))
+      await requireConsent(ctx, trx, { subjectId: id }, purpose);
     const dek = await ctx.keyring.dataKey(trx, 'subject', id);
     if (dek === null) throw conflict('This subject was erased.');
     const controller = await getController(trx, caller, subject.controller_id);

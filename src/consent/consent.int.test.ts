@@ -1,0 +1,703 @@
+// The public consent API end to end over HTTP on SQLite and PostgreSQL: the banner configuration,
+// consent events (accept all, reject all, withdraw; GPC and DNT from headers and body; separate
+// consent alone; every bad input a clear 4xx that writes nothing), CORS for listed and unlisted
+// origins, receipts by visitor id and by token, one-request withdrawal, the audit chain, and 200
+// concurrent events each recorded exactly once.
+import { createHash, randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DB_KINDS } from '../../test/support/db.js';
+import { makeEnv, type TestEnv } from '../../test/support/env.js';
+import { Client, loginAs, type Res, type Staff } from '../../test/support/http.js';
+import { transaction } from '../db/store.js';
+import { issueReceiptToken } from './receipt-tokens.js';
+
+const SITE = 'https://shop.example.com';
+const UA = 'Mozilla/5.0 (X11; Linux x86_64) ConsentTest/1.0';
+const hex = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
+
+function expectProblem(res: Res, status: number, type: string, pointer?: string) {
+  expect(res.status, res.text).toBe(status);
+  expect(res.headers.get('content-type')).toContain('application/problem+json');
+  expect(res.body.type).toBe(`urn:custos:problem:${type}`);
+  if (pointer !== undefined)
+    expect(res.body.errors?.map((e: { pointer: string }) => e.pointer)).toContain(pointer);
+}
+
+async function count(env: TestEnv, table: 'consent_records' | 'audit_events'): Promise<number> {
+  const r = await env.ctx.store.db
+    .selectFrom(table)
+    .select(sql<number>`count(*)`.as('n'))
+    .executeTakeFirstOrThrow();
+  return Number(r.n);
+}
+
+/** Rows of the ledger for a visitor, oldest first (read through the keyed digest, as the app does). */
+async function visitorRecords(env: TestEnv, visitorId: string) {
+  return env.ctx.store.db
+    .selectFrom('consent_records')
+    .selectAll()
+    .where('visitor_digest', '=', env.ctx.keyring.blindIndex('visitor', visitorId.toLowerCase()))
+    .orderBy('created_at')
+    .orderBy('id')
+    .execute();
+}
+
+async function auditEntries(env: TestEnv, action: string): Promise<string[]> {
+  const rows = await env.ctx.store.db
+    .selectFrom('audit_events')
+    .select('entry')
+    .where('action', '=', action)
+    .orderBy('seq')
+    .execute();
+  return rows.map((r) => Buffer.from(r.entry).toString('utf8'));
+}
+
+const event = (visitorId: string, decisions: Array<[string, boolean]>, extra = {}) => ({
+  visitorId,
+  policyVersion: '2026.1',
+  lang: 'en',
+  method: 'banner',
+  action: 'save',
+  decisions: decisions.map(([category, granted]) => ({ category, granted })),
+  ...extra,
+});
+
+describe.each(DB_KINDS)('consent API on %s', (kind) => {
+  let env: TestEnv;
+  let officer: Staff;
+  const pub = () => new Client(env.url);
+  const post = (body: unknown, headers: Record<string, string> = {}) =>
+    pub().send('POST', '/api/v1/consent/events', {
+      body,
+      headers: { 'user-agent': UA, origin: SITE, ...headers },
+    });
+
+  beforeAll(async () => {
+    env = await makeEnv(kind, {
+      CUSTOS_CONSENT_ORIGINS: `${SITE},https://blog.example.com`,
+      CUSTOS_CONSENT_EVENTS_PER_MINUTE: '0',
+      CUSTOS_BASE_URL: 'https://privacy.example.test',
+    });
+    officer = await loginAs(env, 'privacy_officer');
+  });
+  afterAll(async () => env?.close());
+
+  it('serves the banner configuration from the latest policy version, cacheable', async () => {
+    const zh = await pub().get('/api/v1/consent/config');
+    expect(zh.status).toBe(200);
+    expect(zh.headers.get('cache-control')).toBe('public, max-age=60');
+    expect(zh.body).toMatchObject({ policyVersion: '2026.1', lang: 'zh-CN', validDays: 365 });
+    expect(zh.body.categories.map((c: { key: string }) => c.key)).toEqual([
+      'necessary',
+      'functional',
+      'analytics',
+      'marketing',
+    ]);
+    const en = await pub().get('/api/v1/consent/config?lang=en');
+    expect(en.status).toBe(200);
+    const byKey = Object.fromEntries(
+      en.body.categories.map((c: { key: string }) => [c.key, c]),
+    ) as Record<string, Record<string, unknown>>;
+    expect(byKey.necessary).toMatchObject({
+      purpose: null,
+      essential: true,
+      separate: false,
+      name: 'Strictly necessary',
+      notice: 'Strictly necessary',
+      noticeSha256: hex('Strictly necessary'),
+      revision: '2026.1',
+      gcm: ['security_storage'],
+    });
+    expect(byKey.marketing).toMatchObject({
+      purpose: 'advertising',
+      essential: false,
+      separate: true,
+      revision: '2026.1',
+      services: [{ name: 'Advertising partner', cookies: ['_gcl_au', '_fbp'] }],
+      gcm: ['ad_storage', 'ad_user_data', 'ad_personalization'],
+    });
+    const seeded = await env.ctx.store.db
+      .selectFrom('consent_notices')
+      .select(['text', 'sha256'])
+      .where('purpose_key', '=', 'website_analytics')
+      .where('lang', '=', 'en')
+      .executeTakeFirstOrThrow();
+    expect(byKey.analytics).toMatchObject({
+      purpose: 'website_analytics',
+      separate: false,
+      notice: seeded.text,
+      noticeSha256: Buffer.from(seeded.sha256).toString('hex'),
+    });
+    expect(zh.body.categories[2].notice).toContain('分析类 Cookie');
+
+    expectProblem(await pub().get('/api/v1/consent/config?lang=fr'), 400, 'validation');
+  });
+
+  it('records accept all, reject all and a withdrawal with notice hash, network prefix and browser hash', async () => {
+    const visitor = randomUUID();
+    const before = await count(env, 'audit_events');
+    const accepted = await post(
+      event(
+        visitor,
+        [
+          ['functional', true],
+          ['analytics', true],
+        ],
+        { action: 'accept_all' },
+      ),
+    );
+    expect(accepted.status, accepted.text).toBe(201);
+    expect(accepted.headers.get('access-control-allow-origin')).toBe(SITE);
+    expect(accepted.body.recorded).toMatchObject([
+      { category: 'functional', purpose: 'website_preferences', decision: 'grant' },
+      { category: 'analytics', purpose: 'website_analytics', decision: 'grant' },
+    ]);
+    expect(accepted.body.receipt).toBe(`/api/v1/consent/receipt?visitor=${visitor}`);
+    // The separate grant comes alone, as the banner sends it.
+    const marketing = await post(event(visitor, [['marketing', true]], { action: 'accept_all' }));
+    expect(marketing.status, marketing.text).toBe(201);
+    expect(marketing.body.recorded[0]).toMatchObject({ purpose: 'advertising', decision: 'grant' });
+
+    const rejected = await post(
+      event(
+        visitor,
+        [
+          ['functional', false],
+          ['analytics', false],
+          ['marketing', false],
+        ],
+        { action: 'reject_all' },
+      ),
+    );
+    expect(rejected.status, rejected.text).toBe(201);
+    // Each was granted, so "no" now is a withdrawal; said again, it is a denial.
+    expect(rejected.body.recorded.map((r: { decision: string }) => r.decision)).toEqual([
+      'withdraw',
+      'withdraw',
+      'withdraw',
+    ]);
+    const again = await post(event(visitor, [['analytics', false]], { action: 'reject_all' }));
+    expect(again.body.recorded[0].decision).toBe('deny');
+
+    const rows = await visitorRecords(env, visitor);
+    expect(rows.map((r) => [r.purpose_key, r.decision])).toEqual([
+      ['website_preferences', 'grant'],
+      ['website_analytics', 'grant'],
+      ['advertising', 'grant'],
+      ['website_preferences', 'withdraw'],
+      ['website_analytics', 'withdraw'],
+      ['advertising', 'withdraw'],
+      ['website_analytics', 'deny'],
+    ]);
+    const notice = await env.ctx.store.db
+      .selectFrom('consent_notices')
+      .select('sha256')
+      .where('purpose_key', '=', 'advertising')
+      .where('lang', '=', 'en')
+      .where('policy_version', '=', '2026.1')
+      .executeTakeFirstOrThrow();
+    const ad = rows.find((r) => r.purpose_key === 'advertising')!;
+    expect(Buffer.from(ad.notice_sha256!).equals(Buffer.from(notice.sha256))).toBe(true);
+    for (const r of rows) {
+      expect(r).toMatchObject({
+        subject_id: null,
+        controller_id: 'self',
+        method: 'banner',
+        policy_version: '2026.1',
+        lang: 'en',
+        ip_prefix: '127.0.0.0/24',
+        gpc: 0,
+        dnt: 0,
+      });
+      expect(Buffer.from(r.ua_hash!).toString('hex')).toBe(hex(UA));
+      expect(r.notice_sha256).not.toBeNull();
+    }
+    expect(rows[0]!.source).toBe('banner:accept_all');
+    // Never the full address, in the ledger or in the audit trail; never the visitor id either.
+    const stored = JSON.stringify(rows.map((r) => ({ ...r, visitor_digest: null })));
+    expect(stored).not.toContain('127.0.0.1');
+    const audit = await auditEntries(env, 'consent.record');
+    expect(audit.join('\n')).not.toContain('127.0.0.1');
+    expect(audit.join('\n')).not.toContain(visitor);
+    // One audit event per record, each naming its record.
+    expect((await count(env, 'audit_events')) - before).toBe(rows.length);
+    for (const r of rows) expect(audit.some((a) => a.includes(r.id))).toBe(true);
+  });
+
+  it('takes GPC and DNT from the headers or the body; a signal only denies, a banner grant under GPC is kept', async () => {
+    const gpcVisitor = randomUUID();
+    const signal = (method: 'gpc' | 'dnt', visitor: string) =>
+      event(
+        visitor,
+        [
+          ['functional', false],
+          ['analytics', false],
+          ['marketing', false],
+        ],
+        { method, action: 'signal' },
+      );
+    const gpc = await post(signal('gpc', gpcVisitor), { 'sec-gpc': '1' });
+    expect(gpc.status, gpc.text).toBe(201);
+    const gpcRows = await visitorRecords(env, gpcVisitor);
+    expect(gpcRows).toHaveLength(3);
+    for (const r of gpcRows)
+      expect(r).toMatchObject({
+        decision: 'deny',
+        method: 'gpc',
+        gpc: 1,
+        dnt: 0,
+        notice_sha256: null,
+      });
+
+    const dntVisitor = randomUUID();
+    expect((await post(signal('dnt', dntVisitor), { dnt: '1' })).status).toBe(201);
+    for (const r of await visitorRecords(env, dntVisitor))
+      expect(r).toMatchObject({ decision: 'deny', method: 'dnt', gpc: 0, dnt: 1 });
+
+    // The DOM signal reported in the body counts as well; a header other than exactly "1" does not.
+    const bodyVisitor = randomUUID();
+    expect(
+      (
+        await post(event(bodyVisitor, [['analytics', false]], { gpc: true }), {
+          'sec-gpc': 'true',
+          dnt: '0',
+        })
+      ).status,
+    ).toBe(201);
+    expect(await visitorRecords(env, bodyVisitor)).toMatchObject([{ gpc: 1, dnt: 0 }]);
+
+    // A person may still choose on the banner while GPC is on: recorded, with the signal noted.
+    const chooser = randomUUID();
+    const grant = await post(event(chooser, [['analytics', true]]), { 'sec-gpc': '1' });
+    expect(grant.status, grant.text).toBe(201);
+    expect(await visitorRecords(env, chooser)).toMatchObject([
+      { decision: 'grant', method: 'banner', gpc: 1 },
+    ]);
+
+    // A signal cannot grant.
+    const records = await count(env, 'consent_records');
+    const bad = await post(
+      event(randomUUID(), [['analytics', true]], { method: 'gpc', action: 'signal' }),
+      { 'sec-gpc': '1' },
+    );
+    expectProblem(bad, 400, 'validation', '/body/decisions/0/granted');
+    expect(await count(env, 'consent_records')).toBe(records);
+  });
+
+  it('refuses a bundled separate grant and accepts it alone; denials may be bundled', async () => {
+    const visitor = randomUUID();
+    const records = await count(env, 'consent_records');
+    const audits = await count(env, 'audit_events');
+    const bundled = await post(
+      event(visitor, [
+        ['analytics', true],
+        ['marketing', true],
+      ]),
+    );
+    expectProblem(bundled, 400, 'bundled-consent', '/body/decisions/1');
+    expect(bundled.body.detail).toContain('marketing');
+    expect(bundled.headers.get('access-control-allow-origin')).toBe(SITE);
+    expect(await count(env, 'consent_records')).toBe(records);
+    expect(await count(env, 'audit_events')).toBe(audits);
+
+    const alone = await post(event(visitor, [['marketing', true]]));
+    expect(alone.status).toBe(201);
+    const mixed = await post(
+      event(visitor, [
+        ['analytics', true],
+        ['marketing', false],
+      ]),
+    );
+    expect(mixed.status, mixed.text).toBe(201);
+    expect(mixed.body.recorded.map((r: { decision: string }) => r.decision)).toEqual([
+      'grant',
+      'withdraw',
+    ]);
+  });
+
+  it('answers every bad event with a clear 4xx and writes nothing', async () => {
+    const v = randomUUID();
+    const cases: Array<[string, () => Promise<Res>, number, string, string | undefined]> = [
+      [
+        'unknown category',
+        () => post(event(v, [['tracking', true]])),
+        400,
+        'validation',
+        '/body/decisions/0/category',
+      ],
+      [
+        'essential category',
+        () => post(event(v, [['necessary', true]])),
+        400,
+        'validation',
+        '/body/decisions/0/category',
+      ],
+      [
+        'unknown policy version',
+        () => post(event(v, [['analytics', true]], { policyVersion: '1999.9' })),
+        400,
+        'validation',
+        '/body/policyVersion',
+      ],
+      [
+        'a category twice',
+        () =>
+          post(
+            event(v, [
+              ['analytics', true],
+              ['analytics', false],
+            ]),
+          ),
+        400,
+        'validation',
+        '/body/decisions/1/category',
+      ],
+      ['no decisions', () => post(event(v, [])), 400, 'validation', '/body/decisions'],
+      [
+        'too many decisions',
+        () =>
+          post(
+            event(
+              v,
+              Array.from({ length: 17 }, (): [string, boolean] => ['analytics', false]),
+            ),
+          ),
+        400,
+        'validation',
+        '/body/decisions',
+      ],
+      [
+        'a visitor id that is not a UUID',
+        () => post(event('visitor-1', [['analytics', true]])),
+        400,
+        'validation',
+        '/body/visitorId',
+      ],
+      [
+        'an unknown field',
+        () => post(event(v, [['analytics', true]], { email: 'a@b.example' })),
+        400,
+        'validation',
+        '/body/email',
+      ],
+      [
+        'a string where a boolean belongs',
+        () => post({ ...event(v, []), decisions: [{ category: 'analytics', granted: 'yes' }] }),
+        400,
+        'validation',
+        '/body/decisions/0/granted',
+      ],
+      [
+        'malformed JSON',
+        () =>
+          pub().send('POST', '/api/v1/consent/events', {
+            raw: '{"visitorId": "',
+            headers: { origin: SITE },
+          }),
+        400,
+        'malformed-json',
+        undefined,
+      ],
+      [
+        'an oversized body',
+        () =>
+          pub().send('POST', '/api/v1/consent/events', {
+            raw: JSON.stringify({ ...event(v, [['analytics', true]]), pad: 'x'.repeat(9000) }),
+            headers: { origin: SITE },
+          }),
+        413,
+        'payload-too-large',
+        undefined,
+      ],
+      [
+        'not JSON',
+        () =>
+          pub().send('POST', '/api/v1/consent/events', {
+            raw: 'analytics=1',
+            headers: { 'content-type': 'text/plain' },
+          }),
+        415,
+        'unsupported-media-type',
+        undefined,
+      ],
+    ];
+    for (const [name, send, status, type, pointer] of cases) {
+      const records = await count(env, 'consent_records');
+      const audits = await count(env, 'audit_events');
+      const res = await send();
+      expect(res.status, `${name}: ${res.text}`).toBe(status);
+      expectProblem(res, status, type, pointer);
+      expect(res.text).not.toContain('a@b.example');
+      expect(await count(env, 'consent_records'), name).toBe(records);
+      expect(await count(env, 'audit_events'), name).toBe(audits);
+    }
+  });
+
+  it('accepts an event under an older published version and records that version and its notice', async () => {
+    const published = await officer.client.post('/api/v1/policies', {
+      version: '2026.2',
+      summaryEn: 'Analytics now also measures page speed.',
+      summaryZh: '分析类 Cookie 现在也衡量页面速度。',
+      notices: [
+        {
+          purpose: 'website_analytics',
+          lang: 'en',
+          text: 'Analytics cookies count visits, pages viewed and page speed.',
+        },
+      ],
+    });
+    expect(published.status, published.text).toBe(201);
+    const visitor = randomUUID();
+    const old = await post(event(visitor, [['analytics', true]]));
+    expect(old.status, old.text).toBe(201);
+    const current = await post(event(visitor, [['analytics', true]], { policyVersion: '2026.2' }));
+    expect(current.status).toBe(201);
+    const rows = await visitorRecords(env, visitor);
+    expect(rows.map((r) => r.policy_version)).toEqual(['2026.1', '2026.2']);
+    const seeded = await env.ctx.store.db
+      .selectFrom('consent_notices')
+      .select(['policy_version', 'sha256'])
+      .where('purpose_key', '=', 'website_analytics')
+      .where('lang', '=', 'en')
+      .orderBy('policy_version')
+      .execute();
+    expect(rows.map((r) => Buffer.from(r.notice_sha256!).toString('hex'))).toEqual(
+      seeded.map((n) => Buffer.from(n.sha256).toString('hex')),
+    );
+    expect(rows[1]!.notice_sha256).toEqual(
+      Buffer.from(hex('Analytics cookies count visits, pages viewed and page speed.'), 'hex'),
+    );
+  });
+
+  it('answers CORS for listed origins only, with preflight', async () => {
+    const preflight = await pub().send('OPTIONS', '/api/v1/consent/events', {
+      headers: {
+        origin: 'https://blog.example.com',
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'content-type',
+      },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('access-control-allow-origin')).toBe('https://blog.example.com');
+    expect(preflight.headers.get('access-control-allow-methods')).toContain('POST');
+    expect(preflight.headers.get('access-control-allow-headers')).toBe('content-type');
+    expect(preflight.headers.get('access-control-max-age')).toBe('600');
+    expect(preflight.headers.get('access-control-allow-credentials')).toBeNull();
+    expect(preflight.headers.get('vary')).toContain('Origin');
+
+    const stranger = await pub().send('OPTIONS', '/api/v1/consent/events', {
+      headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' },
+    });
+    expect(stranger.headers.get('access-control-allow-origin')).toBeNull();
+    expect(stranger.headers.get('access-control-allow-methods')).toBeNull();
+
+    const config = await pub().get('/api/v1/consent/config', { headers: { origin: SITE } });
+    expect(config.headers.get('access-control-allow-origin')).toBe(SITE);
+    expect(config.headers.get('vary')).toContain('Origin');
+    const foreign = await pub().get('/api/v1/consent/config', {
+      headers: { origin: 'https://evil.example' },
+    });
+    expect(foreign.status).toBe(200);
+    expect(foreign.headers.get('access-control-allow-origin')).toBeNull();
+    // Staff routes never answer CORS.
+    const staff = await officer.client.get('/api/v1/consents', { headers: { origin: SITE } });
+    expect(staff.status).toBe(200);
+    expect(staff.headers.get('access-control-allow-origin')).toBeNull();
+    // The CSP of API answers is unchanged: JSON needs none to be read cross-origin.
+    expect(config.headers.get('content-security-policy')).toContain("default-src 'none'");
+  });
+
+  it('gives a visitor their receipt as a download, and audits it', async () => {
+    const visitor = randomUUID();
+    await post(event(visitor, [['analytics', true]], { lang: 'zh-CN' }));
+    await post(event(visitor, [['analytics', false]], { lang: 'zh-CN' }));
+    const res = await pub().get(`/api/v1/consent/receipt?visitor=${visitor}`, {
+      headers: { origin: SITE },
+    });
+    expect(res.status, res.text).toBe(200);
+    expect(res.headers.get('content-disposition')).toBe(
+      'attachment; filename="consent-receipt.json"',
+    );
+    expect(res.headers.get('access-control-allow-origin')).toBe(SITE);
+    expect(res.body).toMatchObject({
+      version: 'KI-CR-v1.1.0',
+      jurisdiction: 'CN',
+      collectionMethod: 'banner',
+      language: 'zh-CN',
+      piiPrincipalId: 'visitor',
+      policyUrl: 'https://privacy.example.test/privacy',
+      sensitive: false,
+    });
+    expect(res.body.consentReceiptID).toMatch(/^[0-9a-f-]{36}$/);
+    expect(res.body.piiControllers[0].piiController).toBeTruthy();
+    const [purpose] = res.body.services[0].purposes;
+    expect(purpose).toMatchObject({
+      purposeKey: 'website_analytics',
+      state: 'withdrawn',
+      consentType: 'EXPLICIT',
+      policyVersion: '2026.1',
+    });
+    expect(purpose.history.map((h: { decision: string }) => h.decision)).toEqual([
+      'grant',
+      'withdraw',
+    ]);
+    expect(purpose.history[0].noticeSha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(res.text).not.toContain(visitor);
+    expect(res.text).not.toContain('127.0.0');
+    const audit = await auditEntries(env, 'consent.receipt');
+    expect(audit.at(-1)).toContain('"by":"visitor"');
+
+    expectProblem(
+      await pub().get(`/api/v1/consent/receipt?visitor=${randomUUID()}`),
+      404,
+      'not-found',
+    );
+    expectProblem(await pub().get('/api/v1/consent/receipt'), 400, 'validation');
+    expectProblem(
+      await pub().get(`/api/v1/consent/receipt?visitor=${visitor}&token=${'a'.repeat(43)}`),
+      400,
+      'validation',
+    );
+  });
+
+  it('gives a known person their receipt by token and lets them withdraw in one request', async () => {
+    const subject = await officer.client.post('/api/v1/subjects', {
+      records: [
+        {
+          category: 'email',
+          purpose: 'marketing',
+          value: 'han.mei@example.net',
+          source: 'web_form',
+        },
+      ],
+    });
+    expect(subject.status).toBe(201);
+    const id = subject.body.id as string;
+    const granted = await officer.client.post(`/api/v1/consents/subjects/${id}`, {
+      decisions: [{ purpose: 'marketing', granted: true }],
+      lang: 'en',
+      reason: 'Agreed on the phone to receive the newsletter',
+    });
+    expect(granted.status, granted.text).toBe(201);
+    const token = await transaction(env.ctx.store, (trx) => issueReceiptToken(env.ctx, trx, id));
+
+    const receipt = await pub().get(`/api/v1/consent/receipt?token=${token}`);
+    expect(receipt.status, receipt.text).toBe(200);
+    expect(receipt.body.piiPrincipalId).toBe(id);
+    expect(receipt.body.services[0].purposes).toMatchObject([
+      { purposeKey: 'marketing', state: 'granted' },
+    ]);
+    expect(receipt.text).not.toContain('han.mei');
+    expectProblem(
+      await pub().get(`/api/v1/consent/receipt?token=${'A'.repeat(43)}`),
+      404,
+      'not-found',
+    );
+
+    // Withdrawal: an unknown purpose or a forged token is refused and writes nothing.
+    const records = await count(env, 'consent_records');
+    expectProblem(
+      await pub().post('/api/v1/consent/withdraw', { token, purposes: ['no_such_purpose'] }),
+      400,
+      'validation',
+      '/body/purposes/0',
+    );
+    expectProblem(
+      await pub().post('/api/v1/consent/withdraw', { token: 'B'.repeat(43) }),
+      404,
+      'not-found',
+    );
+    expectProblem(
+      await pub().post('/api/v1/consent/withdraw', { token: 'short' }),
+      400,
+      'validation',
+      '/body/token',
+    );
+    expect(await count(env, 'consent_records')).toBe(records);
+
+    const withdrawn = await pub().post('/api/v1/consent/withdraw', { token, lang: 'en' });
+    expect(withdrawn.status, withdrawn.text).toBe(200);
+    expect(withdrawn.body.withdrawn).toEqual(['marketing']);
+    expect(withdrawn.body.states).toMatchObject([{ purpose: 'marketing', state: 'withdrawn' }]);
+    const last = await env.ctx.store.db
+      .selectFrom('consent_records')
+      .selectAll()
+      .where('subject_id', '=', id)
+      .orderBy('id', 'desc')
+      .executeTakeFirstOrThrow();
+    expect(last).toMatchObject({
+      decision: 'withdraw',
+      method: 'api',
+      policy_version: '2026.2',
+      notice_sha256: null,
+      ip_prefix: '127.0.0.0/24',
+    });
+    // Nothing granted is left: a second call records nothing.
+    const twice = await pub().post('/api/v1/consent/withdraw', { token });
+    expect(twice.body.withdrawn).toEqual([]);
+
+    // An expired token opens nothing.
+    await env.ctx.store.db
+      .updateTable('consent_receipt_tokens')
+      .set({ expires_at: new Date(Date.now() - 1000).toISOString() })
+      .where('subject_id', '=', id)
+      .execute();
+    expectProblem(await pub().get(`/api/v1/consent/receipt?token=${token}`), 404, 'not-found');
+    expectProblem(await pub().post('/api/v1/consent/withdraw', { token }), 404, 'not-found');
+  });
+
+  it('records 200 concurrent events exactly once each, and the audit chain verifies', async () => {
+    const records = await count(env, 'consent_records');
+    const audits = await count(env, 'audit_events');
+    const visitors = Array.from({ length: 200 }, () => randomUUID());
+    const results = await Promise.all(
+      visitors.map((v, i) => post(event(v, [['analytics', i % 2 === 0]]))),
+    );
+    expect(results.map((r) => r.status)).toEqual(visitors.map(() => 201));
+    const ids = results.map((r) => r.body.recorded[0].id as string);
+    expect(new Set(ids).size).toBe(200);
+    expect((await count(env, 'consent_records')) - records).toBe(200);
+    expect((await count(env, 'audit_events')) - audits).toBe(200);
+    for (const [i, v] of visitors.entries()) {
+      const rows = await visitorRecords(env, v);
+      expect(rows.map((r) => r.id)).toEqual([ids[i]]);
+      expect(rows[0]!.decision).toBe(i % 2 === 0 ? 'grant' : 'deny');
+    }
+    const security = await loginAs(env, 'security_officer');
+    const verified = await security.client.get('/api/v1/audit/verify');
+    expect(verified.status).toBe(200);
+    expect(verified.body.ok).toBe(true);
+    expect(env.logs.join('')).not.toContain(visitors[0]!);
+  });
+});
+
+describe.each(DB_KINDS)('consent API defaults on %s', (kind) => {
+  let env: TestEnv;
+  beforeAll(async () => {
+    env = await makeEnv(kind, { CUSTOS_CONSENT_EVENTS_PER_MINUTE: '3' });
+  });
+  afterAll(async () => env?.close());
+
+  it('allows any origin by default and limits events per client network', async () => {
+    const c = new Client(env.url);
+    const preflight = await c.send('OPTIONS', '/api/v1/consent/config', {
+      headers: { origin: 'https://anywhere.example', 'access-control-request-method': 'GET' },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('access-control-allow-origin')).toBe('*');
+    expect(preflight.headers.get('vary')).toBeNull();
+
+    const send = () =>
+      c.post('/api/v1/consent/events', event(randomUUID(), [['analytics', false]]), {
+        headers: { origin: 'https://anywhere.example' },
+      });
+    for (let i = 0; i < 3; i++) expect((await send()).status).toBe(201);
+    const records = await count(env, 'consent_records');
+    const limited = await send();
+    expectProblem(limited, 429, 'too-many-requests');
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(limited.headers.get('access-control-allow-origin')).toBe('*');
+    expect(await count(env, 'consent_records')).toBe(records);
+  });
+});
