@@ -343,7 +343,22 @@ describe('default deny', () => {
       'POST /privacy/requests/:id/verify',
       'POST /privacy/requests/:id/code',
       'POST /privacy/requests/:id/fee',
+      'POST /privacy/requests/:id/withdraw',
       'GET /privacy/assets/site.css',
+      // consent: the banner's scripts and API (CORS preflights too), receipts and withdrawal by
+      // token or visitor id, GPC support, one-click unsubscribe
+      'GET /consent.js',
+      'GET /consent-ui.js',
+      'GET /.well-known/gpc.json',
+      'OPTIONS /api/v1/consent/config',
+      'GET /api/v1/consent/config',
+      'OPTIONS /api/v1/consent/events',
+      'POST /api/v1/consent/events',
+      'OPTIONS /api/v1/consent/receipt',
+      'GET /api/v1/consent/receipt',
+      'POST /api/v1/consent/withdraw',
+      'GET /api/v1/unsubscribe',
+      'POST /api/v1/unsubscribe',
     ];
     expect([...new Set(publicOnes)].sort()).toEqual([...allowed].sort());
   });

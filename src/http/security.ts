@@ -13,7 +13,9 @@ export function applySecurityHeaders(
   reply.header('x-frame-options', 'DENY');
   reply.header('referrer-policy', 'no-referrer');
   reply.header('cross-origin-opener-policy', 'same-origin');
-  reply.header('cross-origin-resource-policy', 'same-origin');
+  // Same-origin unless a route says otherwise (the banner's scripts are loaded by other sites).
+  if (!reply.hasHeader('cross-origin-resource-policy'))
+    reply.header('cross-origin-resource-policy', 'same-origin');
   reply.header(
     'permissions-policy',
     'camera=(), microphone=(), geolocation=(), interest-cohort=()',
