@@ -17,6 +17,7 @@ export type ErrorCode =
   | 'bundled-consent'
   | 'consent-required'
   | 'not-found'
+  | 'gone'
   | 'conflict'
   | 'too-many-requests'
   | 'locked'
@@ -105,6 +106,10 @@ export const consentRule = (
 /** Also used for objects outside the caller's controller scope, so their existence is not revealed. */
 export const notFound = (what: string): AppError =>
   new AppError('not-found', 404, 'Not found', `No such ${what}.`);
+
+/** 410: a genuine link or token that no longer does anything (used up or expired). */
+export const gone = (title: string, detail: string): AppError =>
+  new AppError('gone', 410, title, detail);
 
 export const conflict = (detail: string): AppError =>
   new AppError('conflict', 409, 'Conflict', detail);

@@ -299,7 +299,10 @@ describe.each(DB_KINDS)('marketing opt-out on %s', (kind) => {
     const replay = await oneClick(path);
     expect(replay.status).toBe(410);
     expect(replay.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-    expect(((await replay.json()) as { title: string }).title).toBe('Already unsubscribed');
+    expect(await replay.json()).toMatchObject({
+      type: 'urn:custos:problem:gone',
+      title: 'Already unsubscribed',
+    });
     expect(await snapshot()).toEqual(after);
 
     // Even a fresh grant (say, a form ticked later) does not override the suppression list.

@@ -8,7 +8,7 @@
 import type { AppContext } from '../../context.js';
 import { transaction } from '../../db/store.js';
 import type { Row } from '../../db/types.js';
-import { AppError, notFound } from '../../errors.js';
+import { gone, notFound, type AppError } from '../../errors.js';
 import type { Lang } from '../../notify/tables.js';
 import { appendConsents, type ConsentClient } from '../ledger.js';
 import { suppress } from './suppressions.js';
@@ -19,16 +19,12 @@ export const ALREADY_USED = 'Already unsubscribed';
 
 // 410 rather than 404: the link was genuine, it just no longer does anything.
 const alreadyUsed = (): AppError =>
-  new AppError(
-    'not-found',
-    410,
+  gone(
     ALREADY_USED,
     'This unsubscribe link was already used; the address gets no more marketing mail.',
   );
 const expired = (): AppError =>
-  new AppError(
-    'not-found',
-    410,
+  gone(
     'Link expired',
     'This unsubscribe link has expired. Use the link in a more recent mail, or ask the privacy contact.',
   );

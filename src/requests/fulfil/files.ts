@@ -9,7 +9,7 @@ import { constantTimeEqual, openAes256, sealAes256 } from '../../crypto/primitiv
 import { newId } from '../../db/ids.js';
 import { transaction, type Trx } from '../../db/store.js';
 import type { Row } from '../../db/types.js';
-import { AppError, notFound } from '../../errors.js';
+import { gone, notFound, type AppError } from '../../errors.js';
 
 /**
  * How long a download link works: 72 hours. Long enough for a person to find the mail over a
@@ -96,10 +96,8 @@ export async function deleteFilesOfSubject(trx: Trx, subjectId: string): Promise
 }
 
 /** 410: the link was right but the file is no longer there to give. */
-const gone = (): AppError =>
-  new AppError(
-    'not-found',
-    410,
+const expiredLink = (): AppError =>
+  gone(
     'Gone',
     'This download link has expired. Ask for a new one through your request’s status page or the privacy contact.',
   );
@@ -187,6 +185,6 @@ export async function downloadFile(
   });
   // Thrown after the transaction so the audit event of the refusal is kept.
   if (outcome.kind === 'not_found') throw notFound('file');
-  if (outcome.kind === 'gone') throw gone();
+  if (outcome.kind === 'gone') throw expiredLink();
   return outcome.download;
 }
