@@ -359,6 +359,16 @@ describe('default deny', () => {
       'POST /api/v1/consent/withdraw',
       'GET /api/v1/unsubscribe',
       'POST /api/v1/unsubscribe',
+      // collection: the consultation form and API, and the guardian of a child under 14 (each
+      // guardian route checks the hold's own token)
+      'POST /api/v1/inquiries',
+      'GET /privacy/consult',
+      'POST /privacy/consult',
+      'POST /api/v1/guardian/:id/verify',
+      'POST /api/v1/guardian/:id/code',
+      'POST /api/v1/guardian/:id/decision',
+      'GET /privacy/guardian/:id',
+      'POST /privacy/guardian/:id',
     ];
     expect([...new Set(publicOnes)].sort()).toEqual([...allowed].sort());
   });

@@ -1,9 +1,21 @@
 // Consent: periodic jobs run by the server.
-// SCAFFOLD: the guardian flow adds the job deleting held data of minors whose guardian did not
-// consent in time (CUSTOS_GUARDIAN_CONSENT_HOURS).
 import type { AppContext } from '../context.js';
 import type { Job } from '../jobs/scheduler.js';
+import { expireGuardianHolds } from './minors/holds.js';
 
-export function consentJobs(_ctx: AppContext): Job[] {
-  return [];
+/** How often held data of minors is checked against its deadline. */
+const GUARDIAN_EXPIRY_SECONDS = 300;
+
+/** The consent domain's jobs for the server's scheduler. */
+export function consentJobs(ctx: AppContext): Job[] {
+  return [
+    {
+      // Deletes a child's held data when no guardian consented in time (CUSTOS_GUARDIAN_CONSENT_HOURS).
+      name: 'consent.guardian_expiry',
+      everySeconds: GUARDIAN_EXPIRY_SECONDS,
+      run: async () => {
+        await expireGuardianHolds(ctx);
+      },
+    },
+  ];
 }

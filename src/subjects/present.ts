@@ -9,7 +9,11 @@ export interface OpenRecord {
   value: string;
 }
 
-export function presentRecord(r: OpenRecord, reveal: boolean) {
+/**
+ * One record. `sensitive` marks every value of a minor (PIPL art. 28 counts all personal
+ * information of a child under 14 as sensitive), so the console can handle it accordingly.
+ */
+export function presentRecord(r: OpenRecord, reveal: boolean, sensitive = false) {
   // Taxonomy categories without a masking rule of their own are masked as free text.
   const mask = categoryOf(r.row.category)?.mask ?? 'text';
   return {
@@ -18,6 +22,7 @@ export function presentRecord(r: OpenRecord, reveal: boolean) {
     purpose: r.row.purpose,
     value: reveal ? r.value : maskValue(mask, r.value),
     masked: !reveal,
+    sensitive,
     source: r.row.source,
     collectedAt: r.row.collected_at,
     expiresAt: r.row.expires_at,
@@ -30,14 +35,16 @@ export function presentSubject(
   records: readonly OpenRecord[],
   options: { reveal: boolean },
 ) {
+  const minor = subject.minor === 1;
   return {
     id: subject.id,
     controllerId: subject.controller_id,
     status: subject.status,
+    minor,
     createdAt: subject.created_at,
     updatedAt: subject.updated_at,
     erasedAt: subject.erased_at,
-    records: records.map((r) => presentRecord(r, options.reveal)),
+    records: records.map((r) => presentRecord(r, options.reveal, minor)),
   };
 }
 
@@ -46,6 +53,7 @@ export function presentSubjectSummary(subject: Row<'subjects'>, recordCount: num
     id: subject.id,
     controllerId: subject.controller_id,
     status: subject.status,
+    minor: subject.minor === 1,
     recordCount,
     createdAt: subject.created_at,
     erasedAt: subject.erased_at,
