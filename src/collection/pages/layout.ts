@@ -7,53 +7,12 @@ import type { AppContext } from '../../context.js';
 import { isAppError, tooManyRequests } from '../../errors.js';
 import { ipPrefix, type RateLimiter } from '../../http/rate-limit.js';
 import { FORM_BODY_LIMIT, parseForm } from '../../requests/pages/form.js';
-import { markup, PAGE_CSP, STYLESHEET_PATH, type Html } from '../../requests/pages/html.js';
+import { markup, PAGE_CSP, type Html } from '../../requests/pages/html.js';
 import { pageLang } from '../../requests/pages/lang.js';
 import type { Lang } from '../fields.js';
 import { COMMON } from './texts.js';
 
-export { markup, type Html } from '../../requests/pages/html.js';
-
-/** A whole page in one language, with a link to the same page in the other language. */
-export function sitePage(
-  lang: Lang,
-  siteTitle: string,
-  title: string,
-  body: Html,
-  options: { otherLanguageHref?: string; contact?: string | null } = {},
-): string {
-  const c = COMMON[lang];
-  const other = c.otherLanguage;
-  const switcher =
-    options.otherLanguageHref !== undefined
-      ? markup`<p class="lang"><a href="${options.otherLanguageHref}" hreflang="${other.lang}" lang="${other.lang}">${other.label}</a></p>`
-      : null;
-  const footer = options.contact
-    ? markup`<footer class="site"><p>${c.privacyContact}: ${options.contact}</p></footer>`
-    : null;
-  return markup`<!doctype html>
-<html lang="${lang}">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
-<title>${title} · ${siteTitle}</title>
-<link rel="stylesheet" href="${STYLESHEET_PATH}">
-</head>
-<body>
-<header class="site">
-<p class="site-title">${siteTitle}</p>
-${switcher}
-</header>
-<main id="main">
-<h1>${title}</h1>
-${body}
-</main>
-${footer}
-</body>
-</html>
-`.html;
-}
+export { markup, sitePage, type Html } from '../../requests/pages/html.js';
 
 /** Sends a page with the pages' CSP. */
 export function sendPage(reply: FastifyReply, status: number, body: string): FastifyReply {

@@ -2,11 +2,20 @@
 // confirmation page behind the mail's visible link (a GET must not unsubscribe, so it shows one
 // button that POSTs), the result, and the reasons a link no longer works. No script, no inline
 // style; every value is escaped where it is written (the layout is the public pages' one).
-import { markup, page } from '../../requests/pages/html.js';
+import { markup, sitePage, type Html } from '../../requests/pages/html.js';
 import type { Lang } from '../../notify/tables.js';
+
+/** The public pages' frame under this page's own site title. */
+const page = (
+  lang: Lang,
+  title: string,
+  body: Html,
+  options: { otherLanguageHref?: string; contact?: string | null },
+): string => sitePage(lang, TEXTS[lang].siteTitle, title, body, options);
 
 const TEXTS = {
   'zh-CN': {
+    siteTitle: '邮件订阅',
     confirmTitle: '退订营销邮件',
     confirmText:
       '确认后，我们将不再向您的电子邮件地址发送产品资讯和活动邀请，并记录您撤回了对营销邮件的同意。',
@@ -26,6 +35,7 @@ const TEXTS = {
     errorText: '我们暂时无法处理您的退订，请稍后重试。',
   },
   en: {
+    siteTitle: 'Mail subscriptions',
     confirmTitle: 'Unsubscribe from marketing e-mail',
     confirmText:
       'Once you confirm, we send no more product news or event invitations to your e-mail address, and we record that you withdrew your consent to marketing e-mail.',

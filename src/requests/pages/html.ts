@@ -48,6 +48,20 @@ export function page(
   body: Html,
   options: { otherLanguageHref?: string; contact?: string | null } = {},
 ): string {
+  return sitePage(lang, TEXTS[lang].siteTitle, title, body, options);
+}
+
+/**
+ * The frame of every public page (rights requests, consultation, guardian, unsubscribe): one
+ * stylesheet, no script, the site's title, a switch to the other language and the privacy contact.
+ */
+export function sitePage(
+  lang: Lang,
+  siteTitle: string,
+  title: string,
+  body: Html,
+  options: { otherLanguageHref?: string; contact?: string | null } = {},
+): string {
   const t = TEXTS[lang];
   const other = t.otherLanguage;
   const switcher =
@@ -63,12 +77,12 @@ export function page(
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
-<title>${title} · ${t.siteTitle}</title>
+<title>${title} · ${siteTitle}</title>
 <link rel="stylesheet" href="${STYLESHEET_PATH}">
 </head>
 <body>
 <header class="site">
-<p class="site-title">${t.siteTitle}</p>
+<p class="site-title">${siteTitle}</p>
 ${switcher}
 </header>
 <main id="main">
