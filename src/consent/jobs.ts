@@ -1,7 +1,7 @@
 // Consent: periodic jobs run by the server.
 import type { AppContext } from '../context.js';
 import type { Job } from '../jobs/scheduler.js';
-import { expireGuardianHolds } from './minors/holds.js';
+import { expireGuardianHolds } from './minors/decide.js';
 
 /** How often held data of minors is checked against its deadline. */
 const GUARDIAN_EXPIRY_SECONDS = 300;

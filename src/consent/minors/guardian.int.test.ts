@@ -11,7 +11,7 @@ import { makeEnv, type TestEnv } from '../../../test/support/env.js';
 import { Client, loginAs, type Res, type Staff } from '../../../test/support/http.js';
 import { startSmtpSink, type SmtpSink } from '../../../test/support/smtp-sink.js';
 import { deliverOutbox } from '../../notify/deliver.js';
-import { expireGuardianHolds } from './holds.js';
+import { expireGuardianHolds } from './decide.js';
 
 const sha256hex = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex');
 const uniqueEmail = (tag: string) => `${tag}.${randomBytes(4).toString('hex')}@example.com`;

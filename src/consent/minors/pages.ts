@@ -14,13 +14,9 @@ import { COMMON } from '../../collection/pages/texts.js';
 import type { AppContext } from '../../context.js';
 import { isAppError, tooManyRequests } from '../../errors.js';
 import { RateLimiter } from '../../http/rate-limit.js';
-import {
-  decideGuardian,
-  GUARDIAN_PURPOSE,
-  guardianView,
-  resendGuardianCode,
-  tryGuardianCode,
-} from './holds.js';
+import { resendGuardianCode, tryGuardianCode } from './codes.js';
+import { decideGuardian } from './decide.js';
+import { GUARDIAN_PURPOSE, guardianView } from './holds.js';
 import { GUARDIAN_LIMITS } from './routes.js';
 import { GUARDIAN_TEXTS } from './texts.js';
 import { GUARDIAN_PATH, guardianMessage, guardianPage } from './views.js';

@@ -5,7 +5,8 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../context.js';
 import { tooManyRequests } from '../../errors.js';
 import { ipPrefix, RateLimiter } from '../../http/rate-limit.js';
-import { decideGuardian, resendGuardianCode, verifyGuardian } from './holds.js';
+import { resendGuardianCode, verifyGuardian } from './codes.js';
+import { decideGuardian } from './decide.js';
 import {
   GuardianDecisionBody,
   GuardianTokenBody,

@@ -1,36 +1,21 @@
-// The public consent API end to end over HTTP on SQLite and PostgreSQL: the banner configuration,
-// consent events (accept all, reject all, withdraw; GPC and DNT from headers and body; separate
-// consent alone; every bad input a clear 4xx that writes nothing), CORS for listed and unlisted
-// origins, receipts by visitor id and by token, one-request withdrawal, the audit chain, and 200
-// concurrent events each recorded exactly once.
-import { createHash, randomUUID } from 'node:crypto';
-import { sql } from 'kysely';
+// Consent events end to end over HTTP on SQLite and PostgreSQL (POST /api/v1/consent/events): accept
+// all, reject all, withdraw; GPC and DNT from headers and body; separate consent alone; every bad
+// input a clear 4xx that writes nothing; older policy versions; 200 concurrent events each recorded
+// exactly once, and the audit chain.
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  auditEntries,
+  count,
+  event,
+  expectProblem,
+  hex,
+  SITE,
+  UA,
+} from '../../test/support/consent.js';
 import { DB_KINDS } from '../../test/support/db.js';
 import { makeEnv, type TestEnv } from '../../test/support/env.js';
 import { Client, loginAs, type Res, type Staff } from '../../test/support/http.js';
-import { transaction } from '../db/store.js';
-import { issueReceiptToken } from './receipt-tokens.js';
-
-const SITE = 'https://shop.example.com';
-const UA = 'Mozilla/5.0 (X11; Linux x86_64) ConsentTest/1.0';
-const hex = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
-
-function expectProblem(res: Res, status: number, type: string, pointer?: string) {
-  expect(res.status, res.text).toBe(status);
-  expect(res.headers.get('content-type')).toContain('application/problem+json');
-  expect(res.body.type).toBe(`urn:custos:problem:${type}`);
-  if (pointer !== undefined)
-    expect(res.body.errors?.map((e: { pointer: string }) => e.pointer)).toContain(pointer);
-}
-
-async function count(env: TestEnv, table: 'consent_records' | 'audit_events'): Promise<number> {
-  const r = await env.ctx.store.db
-    .selectFrom(table)
-    .select(sql<number>`count(*)`.as('n'))
-    .executeTakeFirstOrThrow();
-  return Number(r.n);
-}
 
 /** Rows of the ledger for a visitor, oldest first (read through the keyed digest, as the app does). */
 async function visitorRecords(env: TestEnv, visitorId: string) {
@@ -43,27 +28,7 @@ async function visitorRecords(env: TestEnv, visitorId: string) {
     .execute();
 }
 
-async function auditEntries(env: TestEnv, action: string): Promise<string[]> {
-  const rows = await env.ctx.store.db
-    .selectFrom('audit_events')
-    .select('entry')
-    .where('action', '=', action)
-    .orderBy('seq')
-    .execute();
-  return rows.map((r) => Buffer.from(r.entry).toString('utf8'));
-}
-
-const event = (visitorId: string, decisions: Array<[string, boolean]>, extra = {}) => ({
-  visitorId,
-  policyVersion: '2026.1',
-  lang: 'en',
-  method: 'banner',
-  action: 'save',
-  decisions: decisions.map(([category, granted]) => ({ category, granted })),
-  ...extra,
-});
-
-describe.each(DB_KINDS)('consent API on %s', (kind) => {
+describe.each(DB_KINDS)('consent events on %s', (kind) => {
   let env: TestEnv;
   let officer: Staff;
   const pub = () => new Client(env.url);
@@ -82,57 +47,6 @@ describe.each(DB_KINDS)('consent API on %s', (kind) => {
     officer = await loginAs(env, 'privacy_officer');
   });
   afterAll(async () => env?.close());
-
-  it('serves the banner configuration from the latest policy version, cacheable', async () => {
-    const zh = await pub().get('/api/v1/consent/config');
-    expect(zh.status).toBe(200);
-    expect(zh.headers.get('cache-control')).toBe('public, max-age=60');
-    expect(zh.body).toMatchObject({ policyVersion: '2026.1', lang: 'zh-CN', validDays: 365 });
-    expect(zh.body.categories.map((c: { key: string }) => c.key)).toEqual([
-      'necessary',
-      'functional',
-      'analytics',
-      'marketing',
-    ]);
-    const en = await pub().get('/api/v1/consent/config?lang=en');
-    expect(en.status).toBe(200);
-    const byKey = Object.fromEntries(
-      en.body.categories.map((c: { key: string }) => [c.key, c]),
-    ) as Record<string, Record<string, unknown>>;
-    expect(byKey.necessary).toMatchObject({
-      purpose: null,
-      essential: true,
-      separate: false,
-      name: 'Strictly necessary',
-      notice: 'Strictly necessary',
-      noticeSha256: hex('Strictly necessary'),
-      revision: '2026.1',
-      gcm: ['security_storage'],
-    });
-    expect(byKey.marketing).toMatchObject({
-      purpose: 'advertising',
-      essential: false,
-      separate: true,
-      revision: '2026.1',
-      services: [{ name: 'Advertising partner', cookies: ['_gcl_au', '_fbp'] }],
-      gcm: ['ad_storage', 'ad_user_data', 'ad_personalization'],
-    });
-    const seeded = await env.ctx.store.db
-      .selectFrom('consent_notices')
-      .select(['text', 'sha256'])
-      .where('purpose_key', '=', 'website_analytics')
-      .where('lang', '=', 'en')
-      .executeTakeFirstOrThrow();
-    expect(byKey.analytics).toMatchObject({
-      purpose: 'website_analytics',
-      separate: false,
-      notice: seeded.text,
-      noticeSha256: Buffer.from(seeded.sha256).toString('hex'),
-    });
-    expect(zh.body.categories[2].notice).toContain('分析类 Cookie');
-
-    expectProblem(await pub().get('/api/v1/consent/config?lang=fr'), 400, 'validation');
-  });
 
   it('records accept all, reject all and a withdrawal with notice hash, network prefix and browser hash', async () => {
     const visitor = randomUUID();
@@ -470,183 +384,6 @@ describe.each(DB_KINDS)('consent API on %s', (kind) => {
     );
   });
 
-  it('answers CORS for listed origins only, with preflight', async () => {
-    const preflight = await pub().send('OPTIONS', '/api/v1/consent/events', {
-      headers: {
-        origin: 'https://blog.example.com',
-        'access-control-request-method': 'POST',
-        'access-control-request-headers': 'content-type',
-      },
-    });
-    expect(preflight.status).toBe(204);
-    expect(preflight.headers.get('access-control-allow-origin')).toBe('https://blog.example.com');
-    expect(preflight.headers.get('access-control-allow-methods')).toContain('POST');
-    expect(preflight.headers.get('access-control-allow-headers')).toBe('content-type');
-    expect(preflight.headers.get('access-control-max-age')).toBe('600');
-    expect(preflight.headers.get('access-control-allow-credentials')).toBeNull();
-    expect(preflight.headers.get('vary')).toContain('Origin');
-
-    const stranger = await pub().send('OPTIONS', '/api/v1/consent/events', {
-      headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' },
-    });
-    expect(stranger.headers.get('access-control-allow-origin')).toBeNull();
-    expect(stranger.headers.get('access-control-allow-methods')).toBeNull();
-
-    const config = await pub().get('/api/v1/consent/config', { headers: { origin: SITE } });
-    expect(config.headers.get('access-control-allow-origin')).toBe(SITE);
-    expect(config.headers.get('vary')).toContain('Origin');
-    const foreign = await pub().get('/api/v1/consent/config', {
-      headers: { origin: 'https://evil.example' },
-    });
-    expect(foreign.status).toBe(200);
-    expect(foreign.headers.get('access-control-allow-origin')).toBeNull();
-    // Staff routes never answer CORS.
-    const staff = await officer.client.get('/api/v1/consents', { headers: { origin: SITE } });
-    expect(staff.status).toBe(200);
-    expect(staff.headers.get('access-control-allow-origin')).toBeNull();
-    // The CSP of API answers is unchanged: JSON needs none to be read cross-origin.
-    expect(config.headers.get('content-security-policy')).toContain("default-src 'none'");
-  });
-
-  it('gives a visitor their receipt as a download, and audits it', async () => {
-    const visitor = randomUUID();
-    await post(event(visitor, [['analytics', true]], { lang: 'zh-CN' }));
-    await post(event(visitor, [['analytics', false]], { lang: 'zh-CN' }));
-    const res = await pub().get(`/api/v1/consent/receipt?visitor=${visitor}`, {
-      headers: { origin: SITE },
-    });
-    expect(res.status, res.text).toBe(200);
-    expect(res.headers.get('content-disposition')).toBe(
-      'attachment; filename="consent-receipt.json"',
-    );
-    expect(res.headers.get('access-control-allow-origin')).toBe(SITE);
-    expect(res.body).toMatchObject({
-      version: 'KI-CR-v1.1.0',
-      jurisdiction: 'CN',
-      collectionMethod: 'banner',
-      language: 'zh-CN',
-      piiPrincipalId: 'visitor',
-      policyUrl: 'https://privacy.example.test/privacy',
-      sensitive: false,
-    });
-    expect(res.body.consentReceiptID).toMatch(/^[0-9a-f-]{36}$/);
-    expect(res.body.piiControllers[0].piiController).toBeTruthy();
-    const [purpose] = res.body.services[0].purposes;
-    expect(purpose).toMatchObject({
-      purposeKey: 'website_analytics',
-      state: 'withdrawn',
-      consentType: 'EXPLICIT',
-      policyVersion: '2026.1',
-    });
-    expect(purpose.history.map((h: { decision: string }) => h.decision)).toEqual([
-      'grant',
-      'withdraw',
-    ]);
-    expect(purpose.history[0].noticeSha256).toMatch(/^[0-9a-f]{64}$/);
-    expect(res.text).not.toContain(visitor);
-    expect(res.text).not.toContain('127.0.0');
-    const audit = await auditEntries(env, 'consent.receipt');
-    expect(audit.at(-1)).toContain('"by":"visitor"');
-
-    expectProblem(
-      await pub().get(`/api/v1/consent/receipt?visitor=${randomUUID()}`),
-      404,
-      'not-found',
-    );
-    expectProblem(await pub().get('/api/v1/consent/receipt'), 400, 'validation');
-    expectProblem(
-      await pub().get(`/api/v1/consent/receipt?visitor=${visitor}&token=${'a'.repeat(43)}`),
-      400,
-      'validation',
-    );
-  });
-
-  it('gives a known person their receipt by token and lets them withdraw in one request', async () => {
-    const subject = await officer.client.post('/api/v1/subjects', {
-      records: [
-        {
-          category: 'email',
-          purpose: 'marketing',
-          value: 'han.mei@example.net',
-          source: 'web_form',
-        },
-      ],
-    });
-    expect(subject.status).toBe(201);
-    const id = subject.body.id as string;
-    const granted = await officer.client.post(`/api/v1/consents/subjects/${id}`, {
-      decisions: [{ purpose: 'marketing', granted: true }],
-      lang: 'en',
-      reason: 'Agreed on the phone to receive the newsletter',
-    });
-    expect(granted.status, granted.text).toBe(201);
-    const token = await transaction(env.ctx.store, (trx) => issueReceiptToken(env.ctx, trx, id));
-
-    const receipt = await pub().get(`/api/v1/consent/receipt?token=${token}`);
-    expect(receipt.status, receipt.text).toBe(200);
-    expect(receipt.body.piiPrincipalId).toBe(id);
-    expect(receipt.body.services[0].purposes).toMatchObject([
-      { purposeKey: 'marketing', state: 'granted' },
-    ]);
-    expect(receipt.text).not.toContain('han.mei');
-    expectProblem(
-      await pub().get(`/api/v1/consent/receipt?token=${'A'.repeat(43)}`),
-      404,
-      'not-found',
-    );
-
-    // Withdrawal: an unknown purpose or a forged token is refused and writes nothing.
-    const records = await count(env, 'consent_records');
-    expectProblem(
-      await pub().post('/api/v1/consent/withdraw', { token, purposes: ['no_such_purpose'] }),
-      400,
-      'validation',
-      '/body/purposes/0',
-    );
-    expectProblem(
-      await pub().post('/api/v1/consent/withdraw', { token: 'B'.repeat(43) }),
-      404,
-      'not-found',
-    );
-    expectProblem(
-      await pub().post('/api/v1/consent/withdraw', { token: 'short' }),
-      400,
-      'validation',
-      '/body/token',
-    );
-    expect(await count(env, 'consent_records')).toBe(records);
-
-    const withdrawn = await pub().post('/api/v1/consent/withdraw', { token, lang: 'en' });
-    expect(withdrawn.status, withdrawn.text).toBe(200);
-    expect(withdrawn.body.withdrawn).toEqual(['marketing']);
-    expect(withdrawn.body.states).toMatchObject([{ purpose: 'marketing', state: 'withdrawn' }]);
-    const last = await env.ctx.store.db
-      .selectFrom('consent_records')
-      .selectAll()
-      .where('subject_id', '=', id)
-      .orderBy('id', 'desc')
-      .executeTakeFirstOrThrow();
-    expect(last).toMatchObject({
-      decision: 'withdraw',
-      method: 'api',
-      policy_version: '2026.2',
-      notice_sha256: null,
-      ip_prefix: '127.0.0.0/24',
-    });
-    // Nothing granted is left: a second call records nothing.
-    const twice = await pub().post('/api/v1/consent/withdraw', { token });
-    expect(twice.body.withdrawn).toEqual([]);
-
-    // An expired token opens nothing.
-    await env.ctx.store.db
-      .updateTable('consent_receipt_tokens')
-      .set({ expires_at: new Date(Date.now() - 1000).toISOString() })
-      .where('subject_id', '=', id)
-      .execute();
-    expectProblem(await pub().get(`/api/v1/consent/receipt?token=${token}`), 404, 'not-found');
-    expectProblem(await pub().post('/api/v1/consent/withdraw', { token }), 404, 'not-found');
-  });
-
   it('records 200 concurrent events exactly once each, and the audit chain verifies', async () => {
     const records = await count(env, 'consent_records');
     const audits = await count(env, 'audit_events');
@@ -669,35 +406,5 @@ describe.each(DB_KINDS)('consent API on %s', (kind) => {
     expect(verified.status).toBe(200);
     expect(verified.body.ok).toBe(true);
     expect(env.logs.join('')).not.toContain(visitors[0]!);
-  });
-});
-
-describe.each(DB_KINDS)('consent API defaults on %s', (kind) => {
-  let env: TestEnv;
-  beforeAll(async () => {
-    env = await makeEnv(kind, { CUSTOS_CONSENT_EVENTS_PER_MINUTE: '3' });
-  });
-  afterAll(async () => env?.close());
-
-  it('allows any origin by default and limits events per client network', async () => {
-    const c = new Client(env.url);
-    const preflight = await c.send('OPTIONS', '/api/v1/consent/config', {
-      headers: { origin: 'https://anywhere.example', 'access-control-request-method': 'GET' },
-    });
-    expect(preflight.status).toBe(204);
-    expect(preflight.headers.get('access-control-allow-origin')).toBe('*');
-    expect(preflight.headers.get('vary')).toBeNull();
-
-    const send = () =>
-      c.post('/api/v1/consent/events', event(randomUUID(), [['analytics', false]]), {
-        headers: { origin: 'https://anywhere.example' },
-      });
-    for (let i = 0; i < 3; i++) expect((await send()).status).toBe(201);
-    const records = await count(env, 'consent_records');
-    const limited = await send();
-    expectProblem(limited, 429, 'too-many-requests');
-    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
-    expect(limited.headers.get('access-control-allow-origin')).toBe('*');
-    expect(await count(env, 'consent_records')).toBe(records);
   });
 });
