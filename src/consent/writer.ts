@@ -115,11 +115,23 @@ export function createConsentWriter(
     }
   }
 
+  let pending: NodeJS.Immediate | null = null;
+
+  /**
+   * Starts the next flush on the event loop's check phase, not at once: SQLite answers
+   * synchronously, so a flush begun from a request's own callback would run to its COMMIT before
+   * the next request waiting on a socket is even parsed, and every batch would hold one event.
+   * Deferred, a flush takes everything that arrived in the same turn of the loop.
+   */
   function schedule(): void {
-    if (flushing !== null || queue.length === 0) return;
-    flushing = flush(take()).finally(() => {
-      flushing = null;
-      schedule();
+    if (flushing !== null || pending !== null || queue.length === 0) return;
+    pending = setImmediate(() => {
+      pending = null;
+      if (flushing !== null || queue.length === 0) return;
+      flushing = flush(take()).finally(() => {
+        flushing = null;
+        schedule();
+      });
     });
   }
 
@@ -135,7 +147,10 @@ export function createConsentWriter(
     },
     async close() {
       closed = true;
-      while (flushing !== null) await flushing;
+      while (flushing !== null || queue.length > 0) {
+        if (flushing === null) schedule();
+        await (flushing ?? new Promise((resolve) => setImmediate(resolve)));
+      }
     },
   };
 }
