@@ -6,9 +6,26 @@ import { randomBytes } from 'node:crypto';
 let lastMs = 0;
 let sequence = 0;
 
+// Random bytes drawn a page at a time: one call to the CSPRNG per id cost ~14 µs under load
+// (measured in the consent-events benchmark), a slice of a pooled page almost nothing.
+const POOL_BYTES = 4096;
+let pool = Buffer.alloc(0);
+let poolAt = POOL_BYTES;
+
+function random16(): Buffer {
+  if (poolAt + 16 > pool.length) {
+    pool = randomBytes(POOL_BYTES);
+    poolAt = 0;
+  }
+  // A copy: the caller writes into it, and the pool's bytes are never handed out twice.
+  const out = Buffer.from(pool.subarray(poolAt, poolAt + 16));
+  poolAt += 16;
+  return out;
+}
+
 /** A new UUIDv7; monotonic within this process even for ids made in the same millisecond. */
 export function newId(now: number = Date.now()): string {
-  const b = randomBytes(16);
+  const b = random16();
   if (now <= lastMs) {
     sequence = (sequence + 1) & 0xfff;
     if (sequence === 0) lastMs++;
