@@ -184,6 +184,8 @@ const BENCHES: Record<string, () => Promise<Bench>> = {
   'field-encryption': async () => (await import('./field-encryption.js')).bench,
   audit: async () => (await import('./audit.js')).bench,
   lookup: async () => (await import('./lookup.js')).bench,
+  requests: async () => (await import('./requests.js')).bench,
+  'consent-events': async () => (await import('./consent-events.js')).bench,
 };
 
 async function main(): Promise<void> {
