@@ -92,13 +92,13 @@ describe('final states', () => {
   it('are reached from every open state, and every state is reachable from received', () => {
     const reach = (from: RequestState): Set<RequestState> => {
       const seen = new Set<RequestState>([from]);
-      const todo = [from];
-      for (let s = todo.pop(); s !== undefined; s = todo.pop()) {
+      const frontier = [from];
+      for (let s = frontier.pop(); s !== undefined; s = frontier.pop()) {
         for (const a of REQUEST_ACTIONS) {
           const to = nextState(s, a);
           if (to !== null && !seen.has(to)) {
             seen.add(to);
-            todo.push(to);
+            frontier.push(to);
           }
         }
       }
