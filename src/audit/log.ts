@@ -8,6 +8,7 @@ import { hash } from 'node:crypto';
 import { CompiledQuery } from 'kysely';
 import type { Store, Trx } from '../db/store.js';
 import type { Keyring } from '../crypto/keyring.js';
+import { hmacPads } from '../crypto/primitives.js';
 import { assertNoPersonalData, canonicalEntry, type AuditEvent } from './events.js';
 import { appendToFrontier, decodeFrontier, encodeFrontier, hashLeaf } from './merkle.js';
 
@@ -31,7 +32,7 @@ export class AuditWriteError extends Error {
  * for one HMAC object per event. The test suite checks it against node's createHmac.
  */
 export function eventMac(key: Buffer, seq: number, leafHash: Buffer): Buffer {
-  const pads = padsFor(key);
+  const pads = hmacPads(key);
   const inner = Buffer.allocUnsafe(64 + 8 + 32);
   pads.ipad.copy(inner, 0);
   inner.writeBigUInt64BE(BigInt(seq), 64);
@@ -40,22 +41,6 @@ export function eventMac(key: Buffer, seq: number, leafHash: Buffer): Buffer {
   pads.opad.copy(outer, 0);
   hash('sha256', inner, 'buffer').copy(outer, 64);
   return hash('sha256', outer, 'buffer');
-}
-
-const padCache = new WeakMap<Buffer, { ipad: Buffer; opad: Buffer }>();
-function padsFor(key: Buffer): { ipad: Buffer; opad: Buffer } {
-  let pads = padCache.get(key);
-  if (pads === undefined) {
-    // Keys longer than the block are hashed first (RFC 2104 §2); ours are 32 bytes.
-    const k = Buffer.alloc(64);
-    (key.length > 64 ? hash('sha256', key, 'buffer') : key).copy(k);
-    pads = {
-      ipad: Buffer.from(k.map((b) => b ^ 0x36)),
-      opad: Buffer.from(k.map((b) => b ^ 0x5c)),
-    };
-    padCache.set(key, pads);
-  }
-  return pads;
 }
 
 export interface AuditLog {

@@ -1,6 +1,7 @@
 // Tests for the crypto primitives' policy: AES-GCM and sealed-format refusals, a frozen golden value
 // that pins the on-disk format, seal/open properties, and HMAC, HKDF and key helpers. The Wycheproof
 // vectors are in primitives.wycheproof.test.ts.
+import { createHmac, randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
@@ -236,6 +237,19 @@ describe('hmacSha256 / verifyHmacSha256 policy', () => {
     expect(verifyHmacSha256(key, msg, full.subarray(0, 31))).toBe(false);
     expect(verifyHmacSha256(key, msg, full, 16)).toBe(false);
     expect(verifyHmacSha256(key, msg, new Uint8Array(0))).toBe(false);
+  });
+
+  it('agrees with an HMAC object on both of its paths (cached pads, long messages), any key length', () => {
+    for (const keyBytes of [0, 1, 32, 63, 64, 65, 200])
+      for (const msgBytes of [0, 1, 55, 64, 4096, 4097, 20_000]) {
+        const k = randomBytes(keyBytes);
+        const m = randomBytes(msgBytes);
+        const expected = createHmac('sha256', k).update(m).digest();
+        expect(hmacSha256(k, m).equals(expected)).toBe(true);
+        // The second call uses the pads cached for this key buffer.
+        expect(hmacSha256(k, m).equals(expected)).toBe(true);
+        expect(hmacSha256(new Uint8Array(k), m).equals(expected)).toBe(true);
+      }
   });
 
   it.each([0, 8, 15, 33, 16.5, Number.NaN])(

@@ -12,6 +12,7 @@ import {
   createCipheriv,
   createDecipheriv,
   createHmac,
+  hash,
   hkdfSync,
   randomBytes,
   timingSafeEqual,
@@ -262,9 +263,53 @@ export function openAes256(key: Uint8Array, sealed: Uint8Array, aad: Uint8Array)
   );
 }
 
-/** HMAC-SHA256 (RFC 2104, FIPS 198-1) of `msg` under `key`; 32 bytes. */
+/** The inner and outer padded keys of HMAC-SHA256 (RFC 2104 §2), cached per key buffer. */
+export interface HmacPads {
+  ipad: Buffer;
+  opad: Buffer;
+}
+
+const SHA256_BLOCK = 64;
+const padCache = new WeakMap<Uint8Array, HmacPads>();
+
+/**
+ * The padded keys for `key`. Long-lived keys (keyring keys, the audit MAC key) are the same buffer
+ * on every call, so their pads are computed once; a fresh buffer just misses the cache.
+ */
+export function hmacPads(key: Uint8Array): HmacPads {
+  let pads = padCache.get(key);
+  if (pads === undefined) {
+    // Keys longer than the block are hashed first (RFC 2104 §2).
+    const k = Buffer.alloc(SHA256_BLOCK);
+    (key.length > SHA256_BLOCK ? hash('sha256', key, 'buffer') : Buffer.from(key)).copy(k);
+    pads = {
+      ipad: Buffer.from(k.map((b) => b ^ 0x36)),
+      opad: Buffer.from(k.map((b) => b ^ 0x5c)),
+    };
+    padCache.set(key, pads);
+  }
+  return pads;
+}
+
+/** Messages up to this size are MACed with two one-shot hashes; larger ones by an HMAC object. */
+const ONE_SHOT_MAX = 4096;
+
+/**
+ * HMAC-SHA256 (RFC 2104, FIPS 198-1) of `msg` under `key`; 32 bytes. Short messages (identifiers,
+ * ids) are hashed as H(opad ‖ H(ipad ‖ msg)) with cached pads: an HMAC object per call cost more
+ * than the hashing itself on the hot paths (blind indexes of every consent event and lookup). The
+ * Wycheproof vectors check both paths.
+ */
 export function hmacSha256(key: Uint8Array, msg: Uint8Array): Buffer {
-  return createHmac('sha256', key).update(msg).digest();
+  if (msg.length > ONE_SHOT_MAX) return createHmac('sha256', key).update(msg).digest();
+  const { ipad, opad } = hmacPads(key);
+  const inner = Buffer.allocUnsafe(SHA256_BLOCK + msg.length);
+  ipad.copy(inner, 0);
+  inner.set(msg, SHA256_BLOCK);
+  const outer = Buffer.allocUnsafe(SHA256_BLOCK + 32);
+  opad.copy(outer, 0);
+  hash('sha256', inner, 'buffer').copy(outer, SHA256_BLOCK);
+  return hash('sha256', outer, 'buffer');
 }
 
 /**
