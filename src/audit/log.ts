@@ -6,6 +6,7 @@
 // (checkpoint.ts) let outsiders hold the operator to the history, keys or not.
 import { hash } from 'node:crypto';
 import { CompiledQuery } from 'kysely';
+import { bulkInsert } from '../db/bulk-insert.js';
 import type { Store, Trx } from '../db/store.js';
 import type { Keyring } from '../crypto/keyring.js';
 import { hmacPads } from '../crypto/primitives.js';
@@ -55,8 +56,21 @@ export interface AuditLog {
   recordMany(trx: Trx, events: readonly AuditEvent[]): Promise<number[]>;
 }
 
-/** Rows per multi-row insert: 12 parameters each stays far below SQLite's and PostgreSQL's limits. */
-const ROWS_PER_INSERT = 500;
+const EVENT_COLUMNS = [
+  'seq',
+  'at',
+  'action',
+  'actor_type',
+  'actor_id',
+  'target_type',
+  'target_id',
+  'controller_id',
+  'outcome',
+  'entry',
+  'leaf_hash',
+  'mac',
+] as const;
+const NODE_COLUMNS = ['level', 'idx', 'hash'] as const;
 
 export interface AuditClock {
   now(): Date;
@@ -146,14 +160,8 @@ export function createAuditLog(
     }
 
     // Pre-written statements rather than the query builder: this runs inside every audited change.
-    for (let i = 0; i < eventRows.length; i += ROWS_PER_INSERT) {
-      const chunk = eventRows.slice(i, i + ROWS_PER_INSERT);
-      await trx.executeQuery(CompiledQuery.raw(sqlFor.insertEvents(chunk.length), chunk.flat()));
-    }
-    for (let i = 0; i < nodeRows.length; i += ROWS_PER_INSERT) {
-      const chunk = nodeRows.slice(i, i + ROWS_PER_INSERT);
-      await trx.executeQuery(CompiledQuery.raw(sqlFor.insertNodes(chunk.length), chunk.flat()));
-    }
+    await bulkInsert(store.dialect, trx, 'audit_events', EVENT_COLUMNS, eventRows);
+    await bulkInsert(store.dialect, trx, 'audit_nodes', NODE_COLUMNS, nodeRows);
     await trx.executeQuery(
       CompiledQuery.raw(sqlFor.updateHead, [size, encodeFrontier(frontier), at]),
     );
@@ -164,33 +172,8 @@ export function createAuditLog(
 
 function statements(dialect: Store['dialect']) {
   const p = (i: number) => (dialect === 'postgres' ? `$${i}` : '?');
-  const rows = (n: number, width: number) =>
-    Array.from(
-      { length: n },
-      (_, r) => `(${Array.from({ length: width }, (_, c) => p(r * width + c + 1)).join(', ')})`,
-    ).join(', ');
-  const insertEvents = new Map<number, string>();
-  const insertNodes = new Map<number, string>();
-  const cached = (cache: Map<number, string>, n: number, make: () => string) => {
-    let sql = cache.get(n);
-    if (sql === undefined) cache.set(n, (sql = make()));
-    return sql;
-  };
   return {
     readHead: `select size, frontier from audit_head where id = 1${dialect === 'postgres' ? ' for update' : ''}`,
-    insertEvents: (n: number) =>
-      cached(
-        insertEvents,
-        n,
-        () =>
-          `insert into audit_events (seq, at, action, actor_type, actor_id, target_type, target_id, controller_id, outcome, entry, leaf_hash, mac) values ${rows(n, 12)}`,
-      ),
-    insertNodes: (n: number) =>
-      cached(
-        insertNodes,
-        n,
-        () => `insert into audit_nodes (level, idx, hash) values ${rows(n, 3)}`,
-      ),
     updateHead: `update audit_head set size = ${p(1)}, frontier = ${p(2)}, updated_at = ${p(3)} where id = 1`,
   };
 }

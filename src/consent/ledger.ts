@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import type { AppContext } from '../context.js';
 import { newId } from '../db/ids.js';
+import { bulkInsert } from '../db/bulk-insert.js';
 import type { Db, Trx } from '../db/store.js';
 import type { Row } from '../db/types.js';
 import type { Actor } from '../audit/events.js';
@@ -16,6 +17,29 @@ import {
   type ConsentMethod,
   type ConsentState,
 } from './contracts.js';
+
+/** Every column of a ledger record, in the order the batch insert writes them. */
+const RECORD_COLUMNS = [
+  'id',
+  'subject_id',
+  'visitor_digest',
+  'controller_id',
+  'purpose_key',
+  'decision',
+  'policy_version',
+  'notice_sha256',
+  'method',
+  'source',
+  'lang',
+  'ip_prefix',
+  'ua_hash',
+  'gpc',
+  'dnt',
+  'created_at',
+] as const satisfies ReadonlyArray<keyof Row<'consent_records'>>;
+type Unlisted = Exclude<keyof Row<'consent_records'>, (typeof RECORD_COLUMNS)[number]>;
+/** Compiles only while RECORD_COLUMNS names every column of the table. */
+export const RECORD_COLUMNS_COMPLETE: [Unlisted] extends [never] ? true : never = true;
 
 /** Whose consent: a known person, or a banner visitor known only by a random id. */
 export type ConsentParty = { subjectId: string } | { visitorId: string };
@@ -80,7 +104,13 @@ export async function appendConsents(
     created_at: at.toISOString(),
   }));
   if (rows.length === 0) return rows;
-  await trx.insertInto('consent_records').values(rows).execute();
+  await bulkInsert(
+    ctx.store.dialect,
+    trx,
+    'consent_records',
+    RECORD_COLUMNS,
+    rows.map((r) => RECORD_COLUMNS.map((c) => r[c])),
+  );
   // One batch append: a constant number of statements however many records (group commit).
   await ctx.audit.recordMany(
     trx,
