@@ -12,30 +12,24 @@
 // once, PIPL art. 15). Such a mail is marked failed with last_error `suppressed` and wiped.
 //
 // Webhooks go the same way (claim, lease, back-off, failure after the last attempt, wiped once
-// delivered), as one signed HTTPS POST each, and are delivered even when no SMTP server is set.
-//
-// WEBHOOK SIGNATURES — how a receiver checks that a POST comes from Custos:
-//   headers   content-type: application/json
-//             x-custos-delivery: <outbox id>   (the same on every retry of one message: dedupe on it)
-//             x-custos-event: <event name>     (also in the body as `event`)
-//             x-custos-signature: t=<unix seconds>, v1=<hex>
-//   v1        = lower-case hex of HMAC-SHA256(key, `${t}.${rawBody}`), where key is the UTF-8 bytes
-//               of the whole secret string as it was shown once (`whsec_…`) and rawBody the exact
-//               bytes received (verify before parsing: re-serialised JSON may differ).
-//   receiver  recomputes v1 and compares in constant time (e.g. crypto.timingSafeEqual), and
-//             rejects a timestamp more than 5 minutes from its own clock, so a captured delivery
-//             cannot be replayed later. Several `v1=` values may appear while a secret rotates;
-//             accept the message when any one matches. Answer 2xx once the message is stored;
-//             anything else (or no answer within 10 s) is retried with back-off.
-import { createHmac } from 'node:crypto';
+// delivered), as one signed HTTPS POST each, and are delivered even when no SMTP server is set;
+// the POST and its signature scheme are in webhook.ts, the per-row outcome bookkeeping shared by
+// both channels in attempts.ts.
 import nodemailer, { type Transporter } from 'nodemailer';
 import { sql } from 'kysely';
 import type { AppContext } from '../context.js';
 import { normalizeEmail } from '../crypto/normalize.js';
-import { constantTimeEqual } from '../crypto/primitives.js';
 import { transaction, type Db, type Trx } from '../db/store.js';
-import type { Row } from '../db/types.js';
-import { openMail, openWebhookSecret, type OpenMail } from './outbox.js';
+import {
+  errorClass,
+  markFailed,
+  markSent,
+  openClaimed,
+  retryOrFail,
+  type Claimed,
+  type Outcome,
+} from './attempts.js';
+import type { OpenMail } from './outbox.js';
 import type { OutboxChannel } from './tables.js';
 import {
   isTemplateName,
@@ -44,21 +38,14 @@ import {
   type TemplateParams,
 } from './templates.js';
 import type { Rendered } from './render.js';
+import { deliverWebhook } from './webhook.js';
+
+// Importers keep finding these here; they live with the bookkeeping both channels share.
+export { backoffMs, errorClass } from './attempts.js';
 
 /** How long a claim lasts; longer than any one SMTP conversation with the timeouts below. */
 export const LEASE_MS = 5 * 60_000;
 const BATCH = 50;
-const BACKOFF_BASE_MS = 60_000;
-const BACKOFF_CAP_MS = 6 * 3600_000;
-/** One webhook POST may take this long, connection included. */
-export const WEBHOOK_TIMEOUT_MS = 10_000;
-/** How far a receiver should let a signature's timestamp be from its own clock. */
-export const WEBHOOK_TOLERANCE_SECONDS = 5 * 60;
-
-/** Wait after the n-th failed attempt: 1 min, 2 min, 4 min … at most 6 h. */
-export function backoffMs(attempts: number): number {
-  return Math.min(BACKOFF_BASE_MS * 2 ** Math.max(0, attempts - 1), BACKOFF_CAP_MS);
-}
 
 export interface DeliveryResult {
   sent: number;
@@ -76,8 +63,6 @@ export interface DeliveryResult {
 // One warning per running context, not one per poll: an unset CUSTOS_SMTP_URL is a setting, not
 // an incident, but an operator must learn that mail is piling up.
 const warnedNoSmtp = new WeakSet<AppContext>();
-
-type Claimed = Row<'outbox'>;
 
 /** Claims up to `limit` due messages (pending and due, or sending with an expired lease). */
 async function claim(
@@ -128,93 +113,10 @@ async function claim(
   });
 }
 
-/** The error reduced to what may be stored and logged: an SMTP reply code or an error class. */
-export function errorClass(error: unknown): string {
-  if (typeof error === 'object' && error !== null) {
-    const e = error as { responseCode?: unknown; code?: unknown };
-    if (typeof e.responseCode === 'number' && Number.isInteger(e.responseCode))
-      return `smtp ${e.responseCode}`;
-    if (typeof e.code === 'string' && /^[A-Z][A-Z0-9_]{1,31}$/.test(e.code)) return e.code;
-  }
-  return 'error';
-}
-
 /** The domain of the sender address, for Message-IDs (RFC 5322 §3.6.4: id-left "@" id-right). */
 function messageDomain(mailFrom: string): string {
   const m = /@([^\s@<>]+)>?\s*$/.exec(mailFrom);
   return m?.[1] ?? 'custos.invalid';
-}
-
-async function markSent(ctx: AppContext, row: Claimed, messageId: string | null): Promise<void> {
-  await transaction(ctx.store, async (trx) => {
-    await trx
-      .updateTable('outbox')
-      .set({
-        status: 'sent',
-        sent_at: ctx.clock.now().toISOString(),
-        to_enc: null,
-        params_enc: null,
-        lease_until: null,
-        last_error: null,
-        message_id: messageId,
-      })
-      .where('id', '=', row.id)
-      .execute();
-    if (row.subject_id === null) await ctx.keyring.destroyDataKey(trx, 'outbox', row.id);
-  });
-}
-
-/** Marks a message failed for good, with an audit event naming only ids, template and error. */
-async function markFailed(
-  ctx: AppContext,
-  row: Claimed,
-  error: string,
-  options: { wipe: boolean },
-): Promise<void> {
-  await transaction(ctx.store, async (trx) => {
-    await trx
-      .updateTable('outbox')
-      .set({
-        status: 'failed',
-        lease_until: null,
-        last_error: error,
-        ...(options.wipe ? { to_enc: null, params_enc: null } : {}),
-      })
-      .where('id', '=', row.id)
-      .execute();
-    if (options.wipe && row.subject_id === null)
-      await ctx.keyring.destroyDataKey(trx, 'outbox', row.id);
-    await ctx.audit.record(trx, {
-      actor: { type: 'system', id: null },
-      action: 'outbox.failed',
-      target: { type: 'outbox', id: row.id },
-      outcome: 'failure',
-      details: {
-        template: row.template,
-        channel: row.channel,
-        attempts: row.attempts,
-        error,
-        subject: row.subject_id,
-      },
-    });
-  });
-  ctx.log.warn(
-    { outbox: row.id, template: row.template, attempts: row.attempts, error },
-    'outbound message failed for good',
-  );
-}
-
-async function markRetry(ctx: AppContext, row: Claimed, error: string): Promise<void> {
-  const next = new Date(ctx.clock.now().getTime() + backoffMs(row.attempts)).toISOString();
-  await ctx.store.db
-    .updateTable('outbox')
-    .set({ status: 'pending', lease_until: null, last_error: error, next_attempt_at: next })
-    .where('id', '=', row.id)
-    .execute();
-  ctx.log.warn(
-    { outbox: row.id, template: row.template, attempts: row.attempts, error, retryAt: next },
-    'outbound message not delivered; will retry',
-  );
 }
 
 // Fields the sender sets itself; a template's extra headers may not replace them.
@@ -310,66 +212,6 @@ async function markSuppressed(ctx: AppContext, row: Claimed): Promise<void> {
   ctx.log.info({ outbox: row.id, template: row.template }, 'suppressed address: mail not sent');
 }
 
-/**
- * The `x-custos-signature` value for a body sent at unix time `t` (scheme at the top of this file).
- */
-export function signWebhook(secret: string, t: number, body: string): string {
-  const v1 = createHmac('sha256', Buffer.from(secret, 'utf8')).update(`${t}.${body}`).digest('hex');
-  return `t=${t}, v1=${v1}`;
-}
-
-/**
- * What a receiver does with `x-custos-signature` (kept here as the reference implementation of the
- * scheme): true when one `v1` matches and `t` is within `toleranceSeconds` of `nowSeconds`.
- */
-export function verifyWebhookSignature(
-  secret: string,
-  header: string,
-  body: string,
-  nowSeconds: number,
-  toleranceSeconds = WEBHOOK_TOLERANCE_SECONDS,
-): boolean {
-  const parts = header.split(',').map((p) => p.trim());
-  const t = Number(parts.find((p) => p.startsWith('t='))?.slice(2));
-  if (!Number.isInteger(t) || Math.abs(nowSeconds - t) > toleranceSeconds) return false;
-  const expected = Buffer.from(signWebhook(secret, t, body).split('v1=')[1]!, 'hex');
-  return parts
-    .filter((p) => p.startsWith('v1='))
-    .some((p) => {
-      const given = Buffer.from(p.slice(3), 'hex');
-      return given.length === expected.length && constantTimeEqual(given, expected);
-    });
-}
-
-/** A failed POST reduced to what may be stored and logged: an HTTP status or an error class. */
-function webhookErrorClass(error: unknown): string {
-  if (error instanceof Error && error.name === 'TimeoutError') return 'timeout';
-  if (error instanceof Error && error.cause !== undefined) {
-    const cause = errorClass(error.cause);
-    if (cause !== 'error') return cause;
-  }
-  return errorClass(error);
-}
-
-type Outcome = 'sent' | 'retried' | 'failed';
-
-async function retryOrFail(ctx: AppContext, row: Claimed, error: string): Promise<Outcome> {
-  if (row.attempts >= ctx.config.outboxMaxAttempts) {
-    await markFailed(ctx, row, error, { wipe: false });
-    return 'failed';
-  }
-  await markRetry(ctx, row, error);
-  return 'retried';
-}
-
-async function openClaimed(ctx: AppContext, row: Claimed): Promise<OpenMail | null> {
-  try {
-    return await openMail(ctx, ctx.store.db, row);
-  } catch {
-    return null;
-  }
-}
-
 async function deliverMail(
   ctx: AppContext,
   row: Claimed,
@@ -410,49 +252,6 @@ async function deliverMail(
   }
   await markSent(ctx, row, messageId);
   return 'sent';
-}
-
-async function deliverWebhook(ctx: AppContext, row: Claimed): Promise<Outcome> {
-  const hook = await openClaimed(ctx, row);
-  if (hook === null) {
-    await markFailed(ctx, row, 'key_destroyed', { wipe: true });
-    return 'failed';
-  }
-  const secret =
-    row.signer_id === null ? null : await openWebhookSecret(ctx, ctx.store.db, row.signer_id);
-  if (secret === null) {
-    // The receiver's webhook was removed: nobody could check a signature any more.
-    await markFailed(ctx, row, 'no_signer', { wipe: true });
-    return 'failed';
-  }
-  const body = JSON.stringify(hook.params);
-  const t = Math.floor(ctx.clock.now().getTime() / 1000);
-  let error: string;
-  try {
-    const res = await fetch(hook.to, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        'user-agent': 'Custos-Webhook/1',
-        'x-custos-delivery': row.id,
-        'x-custos-event': row.template,
-        'x-custos-signature': signWebhook(secret, t, body),
-      },
-      body,
-      // A redirect would send the signed body somewhere nobody configured: it counts as a failure.
-      redirect: 'manual',
-      signal: AbortSignal.timeout(WEBHOOK_TIMEOUT_MS),
-    });
-    await res.body?.cancel();
-    if (res.status >= 200 && res.status < 300) {
-      await markSent(ctx, row, row.id);
-      return 'sent';
-    }
-    error = `http ${res.status}`;
-  } catch (e) {
-    error = webhookErrorClass(e);
-  }
-  return retryOrFail(ctx, row, error);
 }
 
 /**

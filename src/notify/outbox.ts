@@ -7,7 +7,7 @@
 //
 // Webhooks (processor mode: a request forwarded to a business client) travel the same way: the
 // URL and the JSON body are sealed with a per-message key, and the body is signed at delivery time
-// with the current secret of the message's signer (see deliver.ts for the signature scheme).
+// with the current secret of the message's signer (see webhook.ts for the signature scheme).
 import { randomBytes } from 'node:crypto';
 import type { AppContext } from '../context.js';
 import { decryptField, encryptField } from '../crypto/fields.js';

@@ -1,25 +1,23 @@
 // The incident register through HTTP on SQLite and PostgreSQL: grade and clocks (regulator 4 h,
-// 1 h with CII, not required for general incidents; notify persons; post-incident report), notices
-// delivered in zh-CN and en over real SMTP to a local sink, erasure stopping queued notices,
-// controller scoping, closing rules, transactional failure and bad input that writes nothing.
-import { sql } from 'kysely';
+// 1 h with CII, not required for general incidents; notify persons; post-incident report), closing
+// rules, corrections, controller scoping and bad input that writes nothing. Notices to persons are
+// in incidents.notices.int.test.ts.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DB_KINDS } from '../../../test/support/db.js';
-import { makeEnv, type TestEnv } from '../../../test/support/env.js';
+import type { TestEnv } from '../../../test/support/env.js';
 import { loginAs, type Res, type Staff } from '../../../test/support/http.js';
-import { startSmtpSink, type SmtpSink } from '../../../test/support/smtp-sink.js';
-import { deliverOutbox } from '../../notify/deliver.js';
-
-const I = '/api/v1/incidents';
-const HOUR = 3600_000;
-const TABLES = ['incidents', 'incident_subjects', 'outbox', 'audit_events'] as const;
-
-const details = {
-  cause: 'A misconfigured storage bucket was publicly readable.',
-  possibleHarm: 'Unwanted marketing mail and phishing attempts.',
-  remediesTaken: 'The bucket was closed and access keys were rotated.',
-  personActions: 'Be wary of mails asking for passwords; do not click unknown links.',
-};
+import {
+  createIncident,
+  createSubject,
+  expectRefused,
+  HOUR,
+  I,
+  incidentBody,
+  isoAt,
+  plus,
+  startIncidentsEnv,
+} from '../../../test/support/incidents.js';
+import type { SmtpSink } from '../../../test/support/smtp-sink.js';
 
 describe.each(DB_KINDS)('incidents on %s', (kind) => {
   let env: TestEnv;
@@ -27,80 +25,16 @@ describe.each(DB_KINDS)('incidents on %s', (kind) => {
   let officer: Staff;
   let auditor: Staff;
 
-  const iso = (offsetMs = 0) => new Date(env.clock.now().getTime() + offsetMs).toISOString();
-  const plus = (at: string, ms: number) => new Date(Date.parse(at) + ms).toISOString();
-
-  async function counts() {
-    const out: Record<string, number> = {};
-    for (const t of TABLES) {
-      const r = await env.ctx.store.db
-        .selectFrom(t)
-        .select(sql<number>`count(*)`.as('n'))
-        .executeTakeFirstOrThrow();
-      out[t] = Number(r.n);
-    }
-    return out;
-  }
-
-  /** A refused request: the problem names the field, and nothing was written. */
-  async function refused(
-    send: () => Promise<Res>,
-    status: number,
-    type: string,
-    pointer?: string,
-  ): Promise<Res> {
-    const before = await counts();
-    const res = await send();
-    expect(res.status, res.text).toBe(status);
-    expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-    expect(res.body.type).toBe(`urn:custos:problem:${type}`);
-    if (pointer !== undefined) {
-      expect(res.body.errors.map((e: { pointer: string }) => e.pointer)).toContain(pointer);
-      expect(res.body.detail).toContain(pointer);
-    }
-    expect(await counts()).toEqual(before);
-    return res;
-  }
-
-  async function subjectWith(email: string | null): Promise<string> {
-    const records = [
-      email === null
-        ? { category: 'phone', purpose: 'consultation', value: '13900001111', source: 'web_form' }
-        : { category: 'email', purpose: 'consultation', value: email, source: 'web_form' },
-    ];
-    const res = await officer.client.post('/api/v1/subjects', { records });
-    expect(res.status, res.text).toBe(201);
-    return res.body.id as string;
-  }
-
-  const incident = (over: Record<string, unknown> = {}) => ({
-    title: 'Consultation inbox exposed',
-    kind: 'leak',
-    description: 'The consultation mailbox export was reachable without login.',
-    detectedAt: iso(-30 * 60_000),
-    categories: ['email', 'phone'],
-    personsAffected: 1_000_000,
-    cii: false,
-    ...details,
-    ...over,
-  });
-
-  async function create(over: Record<string, unknown> = {}, who: Staff = officer) {
-    const res = await who.client.post(I, incident(over));
-    expect(res.status, res.text).toBe(201);
-    return res.body;
-  }
+  const iso = (offsetMs = 0) => isoAt(env, offsetMs);
+  const refused = (send: () => Promise<Res>, status: number, type: string, pointer?: string) =>
+    expectRefused(env, send, status, type, pointer);
+  const subjectWith = (email: string | null) => createSubject(officer, email);
+  const incident = (over: Record<string, unknown> = {}) => incidentBody(env, over);
+  const create = (over: Record<string, unknown> = {}, who: Staff = officer) =>
+    createIncident(env, who, over);
 
   beforeAll(async () => {
-    sink = await startSmtpSink();
-    env = await makeEnv(kind, {
-      CUSTOS_SMTP_URL: sink.url,
-      CUSTOS_OUTBOX_POLL_SECONDS: '0',
-      CUSTOS_MAIL_FROM: 'Privacy <privacy@custos.test>',
-      CUSTOS_PRIVACY_CONTACT: 'Privacy office, 1 Example Road, Beijing',
-    });
-    officer = await loginAs(env, 'privacy_officer');
-    auditor = await loginAs(env, 'auditor');
+    ({ env, sink, officer, auditor } = await startIncidentsEnv(kind));
   });
   afterAll(async () => {
     await env.close();
@@ -147,134 +81,6 @@ describe.each(DB_KINDS)('incidents on %s', (kind) => {
     const got = await auditor.client.get(`${I}/${a.id}`);
     expect(got.status).toBe(200);
     expect(got.body.clocks).toEqual(a.clocks);
-  });
-
-  it('notifies persons in zh-CN and en through the outbox, to the right addresses', async () => {
-    const addrA = `li.lei.${kind}@example.net`;
-    const addrB = `han.meimei.${kind}@example.org`;
-    const a = await subjectWith(addrA);
-    const b = await subjectWith(addrB);
-    const c = await subjectWith(null);
-    const inc = await create({
-      title: 'Mailbox <export> & more',
-      occurredAt: iso(-2 * HOUR),
-      subjectIds: [a, b, c],
-    });
-    expect(inc.subjects).toBe(3);
-
-    const preview = await auditor.client.get(`${I}/${inc.id}/notice?lang=en`);
-    expect(preview.status).toBe(200);
-    expect(preview.body.missing).toEqual([]);
-    expect(preview.body.text).toContain('E-mail address, Phone number');
-    expect(preview.body.html).toContain('Mailbox &lt;export&gt; &amp; more');
-    expect(preview.text).not.toContain('example.net');
-    const previewZh = await auditor.client.get(`${I}/${inc.id}/notice?lang=zh-CN`);
-    expect(previewZh.body.text).toContain('电子邮件地址、电话号码');
-
-    const before = sink.mails.length;
-    const res = await officer.client.post(`${I}/${inc.id}/notify`, { channel: 'email' });
-    expect(res.status, res.text).toBe(200);
-    expect(res.body).toMatchObject({ subjects: 3, queued: 2, alreadyQueued: 0, withoutEmail: 1 });
-    const queued = await env.ctx.store.db
-      .selectFrom('outbox')
-      .selectAll()
-      .where('dedupe_key', 'like', `incident:${inc.id}:%`)
-      .execute();
-    expect(queued.map((r) => r.status)).toEqual(['pending', 'pending']);
-    for (const r of queued) expect(r.to_enc!.toString('latin1')).not.toContain('example');
-
-    expect(await deliverOutbox(env.ctx)).toMatchObject({ sent: 2, failed: 0 });
-    const mails = sink.mails.slice(before);
-    expect(mails.map((m) => m.envelope.to).sort()).toEqual([[addrA], [addrB]].sort());
-    for (const m of mails) {
-      expect(m.parsed.subject).toBe('个人信息安全事件告知：Mailbox <export> & more');
-      const text = m.parsed.text ?? '';
-      for (const part of [
-        '电子邮件地址、电话号码',
-        details.cause,
-        details.possibleHarm,
-        details.remediesTaken,
-        details.personActions,
-        'Privacy office, 1 Example Road, Beijing',
-        inc.id,
-        '北京时间',
-        '第五十七条',
-      ])
-        expect(text).toContain(part);
-      expect(m.parsed.html).toContain('Mailbox &lt;export&gt; &amp; more');
-      // Each mail is addressed to one person only.
-      expect(m.parsed.to && 'value' in m.parsed.to ? m.parsed.to.value.length : 0).toBe(1);
-    }
-    const sent = await env.ctx.store.db
-      .selectFrom('outbox')
-      .selectAll()
-      .where('dedupe_key', 'like', `incident:${inc.id}:%`)
-      .execute();
-    for (const r of sent)
-      expect(r).toMatchObject({ status: 'sent', to_enc: null, params_enc: null });
-
-    // Repeating the action queues nothing new.
-    const again = await officer.client.post(`${I}/${inc.id}/notify`, { channel: 'email' });
-    expect(again.body).toMatchObject({ queued: 0, alreadyQueued: 2, withoutEmail: 1 });
-    expect((await deliverOutbox(env.ctx)).sent).toBe(0);
-    expect(sink.mails.length).toBe(before + 2);
-
-    const got = await officer.client.get(`${I}/${inc.id}`);
-    expect(got.body.clocks.notifyPersons.state).toBe('met');
-    expect(got.body.noticeDecision.decision).toBe('notify');
-
-    // The same person, another incident, in English.
-    const en = await create({ title: 'Second incident', subjectIds: [a], categories: ['email'] });
-    const enRes = await officer.client.post(`${I}/${en.id}/notify`, {
-      channel: 'email',
-      lang: 'en',
-    });
-    expect(enRes.body.queued).toBe(1);
-    expect((await deliverOutbox(env.ctx)).sent).toBe(1);
-    const enMail = sink.mails[sink.mails.length - 1]!;
-    expect(enMail.envelope.to).toEqual([addrA]);
-    expect(enMail.parsed.subject).toBe('Personal information security incident: Second incident');
-    for (const part of ['E-mail address', 'What you can do', 'UTC', details.cause, en.id])
-      expect(enMail.parsed.text).toContain(part);
-    expect(enMail.parsed.text).not.toContain('Phone number');
-
-    // No address reached the logs or the audit trail.
-    const logs = env.logs.join('');
-    const audit = (await env.ctx.store.db.selectFrom('audit_events').select('entry').execute()).map(
-      (e) => e.entry.toString('utf8'),
-    );
-    for (const addr of [addrA, addrB]) {
-      expect(logs).not.toContain(addr);
-      for (const e of audit) expect(e).not.toContain(addr);
-    }
-  });
-
-  it('erasing a subject makes its queued notice undeliverable', async () => {
-    const addr = `erased.person.${kind}@example.net`;
-    const s = await subjectWith(addr);
-    const inc = await create({ subjectIds: [s] });
-    expect(
-      (await officer.client.post(`${I}/${inc.id}/notify`, { channel: 'email' })).body.queued,
-    ).toBe(1);
-    const erase = await officer.client.post(`/api/v1/subjects/${s}/erase`, {
-      reason: 'erasure request answered',
-    });
-    expect(erase.status, erase.text).toBe(200);
-    // Erasure itself drops the queued mail (sealed with the person's key, now destroyed): the
-    // sender finds nothing left to send or to fail.
-    expect(await deliverOutbox(env.ctx)).toMatchObject({ sent: 0, failed: 0 });
-    expect(sink.mails.some((m) => m.envelope.to.includes(addr))).toBe(false);
-    const row = await env.ctx.store.db
-      .selectFrom('outbox')
-      .selectAll()
-      .where('subject_id', '=', s)
-      .executeTakeFirstOrThrow();
-    expect(row).toMatchObject({
-      status: 'failed',
-      last_error: 'recipient_erased',
-      to_enc: null,
-      params_enc: null,
-    });
   });
 
   it('closes only once contained, reported, notified or decided, and then refuses changes', async () => {
@@ -541,56 +347,5 @@ describe.each(DB_KINDS)('incidents on %s', (kind) => {
     expect(ids).toContain(general.id);
     const notOverdue = await later.client.get(`${I}?overdue=false&limit=200`);
     expect(notOverdue.body.items.map((i: { id: string }) => i.id)).not.toContain(inc.id);
-  });
-
-  // Runs last: it breaks the audit log on purpose.
-  it('a failing incident action queues nothing', async () => {
-    // The clock moved past the first session's lifetime in the test before.
-    officer = await loginAs(env, 'privacy_officer');
-    const staff = officer;
-    const s = await subjectWith(`rollback.${kind}@example.net`);
-    const inc = await create({ subjectIds: [s] }, staff);
-    // Occupy the next audit sequence number so the action's audit write fails in its transaction.
-    const head = await env.ctx.store.db
-      .selectFrom('audit_head')
-      .select('size')
-      .executeTakeFirstOrThrow();
-    const blocker = await env.ctx.store.db
-      .selectFrom('audit_events')
-      .select('entry')
-      .orderBy('seq')
-      .executeTakeFirstOrThrow();
-    await env.ctx.store.db
-      .insertInto('audit_events')
-      .values({
-        seq: Number(head.size) + 5,
-        at: 'x',
-        action: 'x',
-        actor_type: 'x',
-        actor_id: null,
-        target_type: null,
-        target_id: null,
-        controller_id: null,
-        outcome: 'x',
-        entry: blocker.entry,
-        leaf_hash: Buffer.alloc(32),
-        mac: Buffer.alloc(32),
-      })
-      .execute();
-    await env.ctx.store.db
-      .updateTable('audit_head')
-      .set({ size: Number(head.size) + 5 })
-      .execute();
-    const before = await counts();
-    const res = await staff.client.post(`${I}/${inc.id}/notify`, { channel: 'email' });
-    expect(res.status).toBe(503);
-    expect(await counts()).toEqual(before);
-    const row = await env.ctx.store.db
-      .selectFrom('incidents')
-      .select('notified_at')
-      .where('id', '=', inc.id)
-      .executeTakeFirstOrThrow();
-    expect(row.notified_at).toBeNull();
-    expect(await deliverOutbox(env.ctx)).toMatchObject({ sent: 0 });
   });
 });
