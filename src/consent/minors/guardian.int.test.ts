@@ -1,78 +1,34 @@
 // Children under 14 over real HTTP and real SMTP, on SQLite and PostgreSQL: a purpose that asks for
 // a birth date (made through the data-map API), a child's submission held, the guardian's code by
 // mail, verification (wrong, reused, expired, locked codes), consent with the guardian linked and
-// the ledger grant by method `guardian`, refusal and expiry deleting the child's data, the
-// guardian page without JavaScript, and adults never held.
-import { createHash, randomBytes } from 'node:crypto';
+// the ledger grant by method `guardian`; refusal or expiry erases the child's data; no adult held.
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hex as sha256hex } from '../../../test/support/consent.js';
 import { DB_KINDS } from '../../../test/support/db.js';
-import { makeEnv, type TestEnv } from '../../../test/support/env.js';
-import { Client, loginAs, type Res, type Staff } from '../../../test/support/http.js';
-import { startSmtpSink, type SmtpSink } from '../../../test/support/smtp-sink.js';
+import type { TestEnv } from '../../../test/support/env.js';
+import {
+  bornYearsAgo,
+  guardianHarness,
+  startGuardian,
+  uniqueEmail,
+} from '../../../test/support/guardian.js';
+import type { Client, Staff } from '../../../test/support/http.js';
+import type { SmtpSink } from '../../../test/support/smtp-sink.js';
 import { deliverOutbox } from '../../notify/deliver.js';
 import { expireGuardianHolds } from './decide.js';
-
-const sha256hex = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex');
-const uniqueEmail = (tag: string) => `${tag}.${randomBytes(4).toString('hex')}@example.com`;
-const PAGE_CSP =
-  "default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
-
-/** A birth date `years` years before the clock's day (mid-year, far from any birthday edge). */
-function bornYearsAgo(env: TestEnv, years: number): string {
-  const y = env.clock.now().getUTCFullYear() - years;
-  return `${y}-01-01`;
-}
-
-function postForm(client: Client, path: string, fields: Record<string, string>): Promise<Res> {
-  return client.send('POST', path, {
-    raw: new URLSearchParams(fields).toString(),
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-  });
-}
-
-function textOf(html: string, id: string): string | null {
-  const m = new RegExp(`id="${id}"[^>]*>([\\s\\S]*?)</`).exec(html);
-  return m ? m[1]!.trim() : null;
-}
 
 describe.each(DB_KINDS)('guardian consent on %s', (kind) => {
   let env: TestEnv;
   let sink: SmtpSink;
   let officer: Staff;
   let web: Client;
+  const { guardianMail, hold, inquiry, submitChild, heldChild } = guardianHarness(() => ({
+    env,
+    sink,
+    web,
+  }));
 
-  /** The latest guardian mail to `address`: its code and the hold id and token of its link. */
-  async function guardianMail(address: string) {
-    await deliverOutbox(env.ctx);
-    const mail = sink.mails.filter((m) => m.envelope.to.includes(address)).at(-1);
-    if (mail === undefined) throw new Error('no guardian mail');
-    const code = /(\d{6})/.exec(mail.parsed.subject ?? '')?.[1];
-    const link = /(https?:\/\/\S+\/privacy\/guardian\/\S+)/.exec(mail.parsed.text ?? '')?.[1];
-    if (code === undefined || link === undefined) throw new Error('no code or link in the mail');
-    const url = new URL(link);
-    return {
-      mail,
-      code,
-      holdId: url.pathname.split('/').at(-1)!,
-      token: url.searchParams.get('token')!,
-      lang: url.searchParams.get('lang'),
-      path: `${url.pathname}${url.search}`,
-    };
-  }
-
-  const hold = (id: string) =>
-    env.ctx.store.db
-      .selectFrom('guardian_holds')
-      .selectAll()
-      .where('id', '=', id)
-      .executeTakeFirstOrThrow();
-  const inquiry = (id: string) =>
-    env.ctx.store.db
-      .selectFrom('inquiries')
-      .selectAll()
-      .where('id', '=', id)
-      .executeTakeFirstOrThrow();
   const subject = (id: string) =>
     env.ctx.store.db
       .selectFrom('subjects')
@@ -94,58 +50,13 @@ describe.each(DB_KINDS)('guardian consent on %s', (kind) => {
       ).n,
     );
 
-  const submitChild = (guardianEmail: string | undefined, extra: Record<string, string> = {}) =>
-    web.post('/api/v1/inquiries', {
-      purpose: 'kids_club',
-      lang: 'en',
-      policyVersion: '2026.1',
-      fields: {
-        email: uniqueEmail('kid'),
-        name: 'Xiao Ming',
-        birth_date: bornYearsAgo(env, 10),
-        ...extra,
-      },
-      ...(guardianEmail === undefined ? {} : { guardianEmail }),
-    });
-
-  /** A held child's submission and the guardian's mail. */
-  async function heldChild(guardianEmail = uniqueEmail('parent')) {
-    const res = await submitChild(guardianEmail);
-    expect(res.status, res.text).toBe(201);
-    return { res, guardianEmail, ...(await guardianMail(guardianEmail)) };
-  }
-
   const verify = (holdId: string, token: string, code: string) =>
     web.post(`/api/v1/guardian/${holdId}/verify`, { token, code });
   const decide = (holdId: string, token: string, consent: boolean) =>
     web.post(`/api/v1/guardian/${holdId}/decision`, { token, consent });
 
   beforeAll(async () => {
-    sink = await startSmtpSink();
-    env = await makeEnv(kind, {
-      CUSTOS_SMTP_URL: sink.url,
-      CUSTOS_OUTBOX_POLL_SECONDS: '0',
-      CUSTOS_MAIL_FROM: 'Privacy Office <privacy@custos.test>',
-    });
-    officer = await loginAs(env, 'privacy_officer');
-    web = new Client(env.url);
-    const made = await officer.client.post('/api/v1/datamap/purposes', {
-      key: 'kids_club',
-      nameEn: 'Kids coding club sign-up',
-      nameZh: '少儿编程俱乐部报名',
-      legalBasis: 'contract',
-      legalBasisRef: 'club membership terms',
-      necessity: 'The e-mail address is where club news goes; the birth date sets the age group.',
-      retentionDays: 365,
-      retentionEnd: 'delete',
-      categories: [
-        { key: 'email', required: true },
-        { key: 'name', required: false },
-        { key: 'birth_date', required: false },
-        { key: 'free_text', required: false },
-      ],
-    });
-    expect(made.status, made.text).toBe(201);
+    ({ env, sink, officer, web } = await startGuardian(kind));
   });
   afterAll(async () => {
     await env?.close();
@@ -400,83 +311,6 @@ describe.each(DB_KINDS)('guardian consent on %s', (kind) => {
     expect((await verify(holdId, token, third.code)).status).toBe(200);
     // Once verified, no new codes.
     expect((await web.post(`/api/v1/guardian/${holdId}/code`, { token })).status).toBe(409);
-  });
-
-  it('works on the guardian page without JavaScript', async () => {
-    const { res, code, holdId, token, path } = await heldChild();
-    const page = await web.get(path);
-    expect(page.status).toBe(200);
-    expect(page.headers.get('content-security-policy')).toBe(PAGE_CSP);
-    expect(page.text).toContain('<html lang="en">');
-    expect(page.text).not.toMatch(/<script|style=/i);
-    expect(page.text).toContain('Kids coding club sign-up');
-    expect(page.text).toContain('<label for="field-code">Code (required)</label>');
-    // Kinds of information only, never the child's values.
-    expect(page.text).toContain('Date of birth');
-    expect(page.text).not.toContain('Xiao Ming');
-
-    const zh = await web.get(
-      `/privacy/guardian/${holdId}?token=${encodeURIComponent(token)}&lang=zh-CN`,
-    );
-    expect(zh.status).toBe(200);
-    expect(zh.text).toContain('<html lang="zh-CN">');
-    expect(zh.text).toContain('少儿编程俱乐部报名');
-
-    const wrong = await postForm(web, `/privacy/guardian/${holdId}?lang=en`, {
-      token,
-      lang: 'en',
-      action: 'verify',
-      code: code === '000000' ? '111111' : '000000',
-    });
-    expect(wrong.status).toBe(400);
-    expect(textOf(wrong.text, 'code-error')).toBe(
-      'This code is not right; check it and try again (4 tries left).',
-    );
-    expect(wrong.text).toContain('aria-invalid="true"');
-    const ok = await postForm(web, `/privacy/guardian/${holdId}?lang=en`, {
-      token,
-      lang: 'en',
-      action: 'verify',
-      code,
-    });
-    expect(ok.status).toBe(200);
-    expect(ok.text).toContain('You are verified; please decide.');
-    expect(ok.text).toContain(
-      '<button type="submit" name="decision" value="consent">I consent</button>',
-    );
-    const guardianNotice = await env.ctx.store.db
-      .selectFrom('consent_notices')
-      .select('text')
-      .where('purpose_key', '=', 'guardian_consent')
-      .where('lang', '=', 'en')
-      .executeTakeFirstOrThrow();
-    expect(textOf(ok.text, 'guardian-notice')).toBe(guardianNotice.text);
-
-    const decided = await postForm(web, `/privacy/guardian/${holdId}?lang=en`, {
-      token,
-      lang: 'en',
-      action: 'decide',
-      decision: 'consent',
-    });
-    expect(decided.status).toBe(200);
-    expect(textOf(decided.text, 'state')).toContain('You consented');
-    expect(decided.text).toMatch(/<a id="receipt-link" href="\/api\/v1\/consent\/receipt\?token=/);
-    expect((await inquiry(res.body.id)).status).toBe('received');
-    // Deciding again shows where it stands.
-    const again = await postForm(web, `/privacy/guardian/${holdId}?lang=en`, {
-      token,
-      lang: 'en',
-      action: 'decide',
-      decision: 'refuse',
-    });
-    expect(again.status).toBe(409);
-    expect(textOf(again.text, 'state')).toContain('You consented');
-    expect((await hold(holdId)).status).toBe('consented');
-
-    const forged = await web.get(`/privacy/guardian/${holdId}?token=forged&lang=en`);
-    expect(forged.status).toBe(404);
-    expect(forged.text).toContain('Page not found');
-    expect((await web.get(`/privacy/guardian/${holdId}`)).status).toBe(404);
   });
 
   it('deletes held data when no guardian consents in time', async () => {
