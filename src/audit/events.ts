@@ -92,10 +92,13 @@ export const AUDIT_ACTIONS = [
   'request.expire',
   // consent, collection, minors and marketing
   'consent.record',
+  'consent.read',
+  'consent.list',
   'consent.receipt',
   'consent.config_update',
   'policy.publish',
   'inquiry.submit',
+  'inquiry.read',
   'inquiry.delete',
   'guardian.code_sent',
   'guardian.verify',

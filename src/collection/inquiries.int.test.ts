@@ -336,6 +336,13 @@ describe.each(DB_KINDS)('inquiries on %s', (kind) => {
     const row = await inquiry(res.body.id);
     const view = await officer.client.get(`/api/v1/inquiries/${res.body.id}`);
     expect(view.status).toBe(200);
+    const reads = await env.ctx.store.db
+      .selectFrom('audit_events')
+      .select(['action', 'target_type'])
+      .where('target_id', '=', res.body.id)
+      .where('action', '=', 'inquiry.read')
+      .execute();
+    expect(reads).toEqual([{ action: 'inquiry.read', target_type: 'inquiry' }]);
     expect(view.headers.get('content-type')).toMatch(/^application\/json/);
     expect(view.text).not.toContain('<script>');
     expect(view.body.fields.every((f: { masked: boolean }) => f.masked)).toBe(true);

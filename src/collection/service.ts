@@ -102,11 +102,11 @@ export async function getInquiry(ctx: AppContext, caller: Principal, id: string)
       .execute();
     await ctx.audit.record(trx, {
       actor: actorOf(caller),
-      action: 'subject.read',
-      target: { type: 'subject', id: row.subject_id },
+      action: 'inquiry.read',
+      target: { type: 'inquiry', id },
       controllerId: row.controller_id,
       outcome: 'success',
-      details: { inquiry: id, records: records.length },
+      details: { subject: row.subject_id, records: records.length },
     });
     return presentInquiryDetail(row, hold, records, consents, subject?.minor === 1);
   });

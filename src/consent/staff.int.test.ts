@@ -127,6 +127,13 @@ describe.each(DB_KINDS)('consents for staff on %s', (kind) => {
       'withdraw',
     ]);
     expect(view.text).not.toContain('qian.li');
+    const reads = await env.ctx.store.db
+      .selectFrom('audit_events')
+      .select(['actor_id', 'target_id'])
+      .where('action', '=', 'consent.read')
+      .where('target_id', '=', id)
+      .execute();
+    expect(reads).toEqual([{ actor_id: auditor.id, target_id: id }]);
     expectProblem(
       await auditor.client.get(`/api/v1/consents/subjects/${randomUUID()}`),
       404,

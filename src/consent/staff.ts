@@ -30,6 +30,19 @@ export async function listConsents(ctx: AppContext, caller: Principal, query: Co
   if (query.after !== undefined) q = q.where('id', '<', query.after);
   const rows = await q.execute();
   const page = rows.slice(0, query.limit);
+  // Reading whose consent says what is itself a read of personal data: audited like subject lists.
+  await transaction(ctx.store, (trx) =>
+    ctx.audit.record(trx, {
+      actor: actorOf(caller),
+      action: 'consent.list',
+      outcome: 'success',
+      details: {
+        count: page.length,
+        subject: query.subjectId ?? null,
+        purpose: query.purpose ?? null,
+      },
+    }),
+  );
   return {
     items: page.map(presentRecord),
     next: rows.length > query.limit ? (page.at(-1)?.id ?? null) : null,
@@ -39,7 +52,7 @@ export async function listConsents(ctx: AppContext, caller: Principal, query: Co
 /** A subject's current state per purpose and the full history (404 outside the caller's scope). */
 export async function subjectConsents(ctx: AppContext, caller: Principal, id: string) {
   return transaction(ctx.store, async (trx) => {
-    await loadSubject(trx, caller, id);
+    const subject = await loadSubject(trx, caller, id);
     const states = await currentConsents(ctx, trx, { subjectId: id });
     const history = await trx
       .selectFrom('consent_records')
@@ -48,6 +61,14 @@ export async function subjectConsents(ctx: AppContext, caller: Principal, id: st
       .orderBy('created_at', 'asc')
       .orderBy('id', 'asc')
       .execute();
+    await ctx.audit.record(trx, {
+      actor: actorOf(caller),
+      action: 'consent.read',
+      target: { type: 'subject', id },
+      controllerId: subject.controller_id,
+      outcome: 'success',
+      details: { purposes: states.length, records: history.length },
+    });
     return {
       subjectId: id,
       purposes: states.map(presentState),
