@@ -889,9 +889,9 @@ async function appendBreakdown(): Promise<Table> {
 
 export async function run(): Promise<BenchReport> {
   // CUSTOS_BENCH_AUDIT=verify runs only the verification part (e.g. after a change to it).
-  const only = process.env.CUSTOS_BENCH_AUDIT;
-  const append = only === 'verify' ? null : await appendBench();
-  const breakdown = only === 'verify' ? null : await appendBreakdown();
+  const part = process.env.CUSTOS_BENCH_AUDIT;
+  const append = part === 'verify' ? null : await appendBench();
+  const breakdown = part === 'verify' ? null : await appendBreakdown();
   const verify = await verifyBench();
   return {
     name: 'audit',
