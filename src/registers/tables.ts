@@ -48,6 +48,11 @@ export interface DisclosuresTable {
   legal_basis: string;
   /** The separate consent (PIPL arts. 23, 25) relied on when the basis is consent. */
   separate_consent_ref: string | null;
+  /**
+   * The data-map purpose (consent basis) whose separate consent the entry relies on; when set,
+   * delivery requires each person's current ledger grant of it.
+   */
+  consent_purpose: string | null;
   persons_count: number;
   disclosed_at: string;
   le_request_id: string | null;

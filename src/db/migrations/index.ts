@@ -11,6 +11,7 @@ import * as requests from './2026-11-28T02-00_requests.js';
 import * as fulfilment from './2026-11-28T02-10_fulfilment.js';
 import * as forwarding from './2026-11-28T02-20_forwarding.js';
 import * as consent from './2026-11-28T03-00_consent.js';
+import * as disclosureConsent from './2026-11-28T03-10_disclosure_consent.js';
 
 export const MIGRATIONS: Record<string, Migration> = {
   '2026-11-28T00-00_foundation': foundation,
@@ -23,4 +24,5 @@ export const MIGRATIONS: Record<string, Migration> = {
   '2026-11-28T02-10_fulfilment': fulfilment,
   '2026-11-28T02-20_forwarding': forwarding,
   '2026-11-28T03-00_consent': consent,
+  '2026-11-28T03-10_disclosure_consent': disclosureConsent,
 };

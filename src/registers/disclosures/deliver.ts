@@ -6,7 +6,8 @@
 import { actorOf, demand, type Principal } from '../../access/principal.js';
 import type { AppContext } from '../../context.js';
 import { newId } from '../../db/ids.js';
-import { conflict } from '../../errors.js';
+import { hasConsent } from '../../consent/ledger.js';
+import { conflict, consentRule } from '../../errors.js';
 import { openRecords } from '../../subjects/records.js';
 import { guardedTransaction, guardExport } from '../transfers/guard.js';
 import { loadRecipient, loadSubjectsOf, noPersonalText } from './lookups.js';
@@ -34,6 +35,17 @@ export async function deliverDisclosure(
     );
     const erased = subjects.findIndex((s) => s.status !== 'active');
     if (erased >= 0) throw conflict(`The subject at /subjectIds/${erased} was erased.`);
+    // Consent named by purpose: each person's own current decision, read in this transaction so a
+    // withdrawal committed before it is seen (PIPL arts. 15, 23).
+    if (entry.consent_purpose !== null) {
+      const purpose = entry.consent_purpose;
+      for (const [i, s] of subjects.entries())
+        if (!(await hasConsent(ctx, trx, { subjectId: s.id }, purpose)))
+          throw consentRule(
+            'consent-required',
+            `The subject at /subjectIds/${i} has no current grant of purpose "${purpose}" in the consent ledger; nothing was delivered.`,
+          );
+    }
 
     const categories = new Set(JSON.parse(entry.categories) as string[]);
     const opened = [];

@@ -227,6 +227,7 @@ export async function decideLeRequest(
         categories: JSON.stringify(categories),
         legal_basis: 'legal_duty',
         separate_consent_ref: null,
+        consent_purpose: null,
         persons_count: subjectIds.length,
         disclosed_at: now,
         le_request_id: row.id,

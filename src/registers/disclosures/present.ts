@@ -20,6 +20,7 @@ export function presentDisclosure(
     categories: list(row.categories),
     legalBasis: row.legal_basis,
     separateConsentRef: row.separate_consent_ref,
+    consentPurpose: row.consent_purpose,
     personsCount: row.persons_count,
     disclosedAt: row.disclosed_at,
     leRequestId: row.le_request_id,

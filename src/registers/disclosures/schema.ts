@@ -1,6 +1,7 @@
 // Request schemas of the disclosure, law-enforcement and transfer-of-control registers.
 import { Type, type Static } from 'typebox';
 import { ControllerId } from '../../controllers/schema.js';
+import { Key as PurposeKey } from '../../datamap/schema.js';
 import { LEGAL_BASES } from '../../datamap/tables.js';
 import { Id, Text } from '../../http/schemas.js';
 import { CONTROL_TRANSFER_KINDS, LE_STATUSES } from '../tables.js';
@@ -35,6 +36,7 @@ export const NewDisclosure = Type.Object(
     categories: Categories,
     legalBasis: Type.Enum(LEGAL_BASES),
     separateConsentRef: Type.Optional(Nullable(Ref)),
+    consentPurpose: Type.Optional(Nullable(PurposeKey)),
     personsCount: Type.Integer({ minimum: 0, maximum: 2_000_000_000 }),
     disclosedAt: DateTime,
     leRequestId: Type.Optional(Nullable(Id)),
@@ -52,6 +54,7 @@ export const DisclosurePatch = Type.Object(
     categories: Type.Optional(Categories),
     legalBasis: Type.Optional(Type.Enum(LEGAL_BASES)),
     separateConsentRef: Type.Optional(Nullable(Ref)),
+    consentPurpose: Type.Optional(Nullable(PurposeKey)),
     personsCount: Type.Optional(Type.Integer({ minimum: 0, maximum: 2_000_000_000 })),
     disclosedAt: Type.Optional(DateTime),
     leRequestId: Type.Optional(Nullable(Id)),

@@ -37,16 +37,33 @@ type Fields = Omit<Row<'disclosures'>, 'id' | 'version' | 'created_at' | 'update
 
 /** Checks an entry as it would be stored; pointers name the request field. */
 async function checkEntry(ctx: AppContext, trx: Trx, e: Fields): Promise<Row<'recipients'>> {
-  if (e.legal_basis === 'consent' && (e.separate_consent_ref ?? '').trim() === '')
+  if (
+    e.legal_basis === 'consent' &&
+    (e.separate_consent_ref ?? '').trim() === '' &&
+    e.consent_purpose === null
+  )
     throw invalidField(
       '/separateConsentRef',
-      'is required when the legal basis is consent: providing or publicly disclosing PI needs a separate consent (PIPL arts. 23, 25)',
+      'is required when the legal basis is consent (or name the purpose in consentPurpose, so delivery checks the consent ledger): providing or publicly disclosing PI needs a separate consent (PIPL arts. 23, 25)',
     );
   if (Date.parse(e.disclosed_at) > ctx.clock.now().getTime() + FUTURE_SKEW_MS)
     throw invalidField('/disclosedAt', 'is in the future');
   noPersonalText('/purpose', e.purpose);
   noPersonalText('/note', e.note);
   noPersonalText('/separateConsentRef', e.separate_consent_ref);
+  if (e.consent_purpose !== null) {
+    if (e.legal_basis !== 'consent')
+      throw invalidField('/consentPurpose', 'applies only when the legal basis is consent');
+    const purpose = await trx
+      .selectFrom('purposes')
+      .select(['legal_basis', 'status'])
+      .where('key', '=', e.consent_purpose)
+      .executeTakeFirst();
+    if (purpose === undefined || purpose.status !== 'active')
+      throw invalidField('/consentPurpose', 'is not an active purpose of the data map');
+    if (purpose.legal_basis !== 'consent')
+      throw invalidField('/consentPurpose', 'is a purpose whose legal basis is not consent');
+  }
   const recipient = await loadRecipient(trx, '/recipientId', e.recipient_id);
   await checkCategories(trx, '/categories', JSON.parse(e.categories) as string[]);
   if (e.le_request_id !== null) {
@@ -114,6 +131,7 @@ export async function createDisclosure(ctx: AppContext, caller: Principal, input
     categories: JSON.stringify(input.categories),
     legal_basis: input.legalBasis,
     separate_consent_ref: input.separateConsentRef ?? null,
+    consent_purpose: input.consentPurpose ?? null,
     persons_count: input.personsCount,
     disclosed_at: isoTime('/disclosedAt', input.disclosedAt),
     le_request_id: input.leRequestId ?? null,
@@ -146,6 +164,8 @@ export async function updateDisclosure(
         patch.separateConsentRef === undefined
           ? row.separate_consent_ref
           : patch.separateConsentRef,
+      consent_purpose:
+        patch.consentPurpose === undefined ? row.consent_purpose : patch.consentPurpose,
       persons_count: patch.personsCount ?? row.persons_count,
       disclosed_at:
         patch.disclosedAt === undefined
