@@ -6,10 +6,12 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   auditEntries,
+  CONSENT_API_SETTINGS,
   count,
   event,
   expectProblem,
   hex,
+  postEvent,
   SITE,
   UA,
 } from '../../test/support/consent.js';
@@ -33,17 +35,10 @@ describe.each(DB_KINDS)('consent events on %s', (kind) => {
   let officer: Staff;
   const pub = () => new Client(env.url);
   const post = (body: unknown, headers: Record<string, string> = {}) =>
-    pub().send('POST', '/api/v1/consent/events', {
-      body,
-      headers: { 'user-agent': UA, origin: SITE, ...headers },
-    });
+    postEvent(env, body, headers);
 
   beforeAll(async () => {
-    env = await makeEnv(kind, {
-      CUSTOS_CONSENT_ORIGINS: `${SITE},https://blog.example.com`,
-      CUSTOS_CONSENT_EVENTS_PER_MINUTE: '0',
-      CUSTOS_BASE_URL: 'https://privacy.example.test',
-    });
+    env = await makeEnv(kind, CONSENT_API_SETTINGS);
     officer = await loginAs(env, 'privacy_officer');
   });
   afterAll(async () => env?.close());

@@ -2,7 +2,15 @@
 // visitor id, a known person's receipt by token, and withdrawal of every grant in one request.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { auditEntries, count, event, expectProblem, SITE, UA } from '../../test/support/consent.js';
+import {
+  auditEntries,
+  CONSENT_API_SETTINGS,
+  count,
+  event,
+  expectProblem,
+  postEvent,
+  SITE,
+} from '../../test/support/consent.js';
 import { DB_KINDS } from '../../test/support/db.js';
 import { makeEnv, type TestEnv } from '../../test/support/env.js';
 import { Client, loginAs, type Staff } from '../../test/support/http.js';
@@ -14,17 +22,10 @@ describe.each(DB_KINDS)('consent receipts and withdrawal on %s', (kind) => {
   let officer: Staff;
   const pub = () => new Client(env.url);
   const post = (body: unknown, headers: Record<string, string> = {}) =>
-    pub().send('POST', '/api/v1/consent/events', {
-      body,
-      headers: { 'user-agent': UA, origin: SITE, ...headers },
-    });
+    postEvent(env, body, headers);
 
   beforeAll(async () => {
-    env = await makeEnv(kind, {
-      CUSTOS_CONSENT_ORIGINS: `${SITE},https://blog.example.com`,
-      CUSTOS_CONSENT_EVENTS_PER_MINUTE: '0',
-      CUSTOS_BASE_URL: 'https://privacy.example.test',
-    });
+    env = await makeEnv(kind, CONSENT_API_SETTINGS);
     officer = await loginAs(env, 'privacy_officer');
     // A version newer than the seeded one, as in production: visitors' events still name 2026.1,
     // while a withdrawal by token is recorded under the latest version.

@@ -5,11 +5,25 @@ import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
 import { expect } from 'vitest';
 import type { TestEnv } from './env.js';
-import type { Res } from './http.js';
+import { Client, type Res } from './http.js';
 
 /** The site the banner runs on (listed in CUSTOS_CONSENT_ORIGINS by the tests that need it). */
 export const SITE = 'https://shop.example.com';
 export const UA = 'Mozilla/5.0 (X11; Linux x86_64) ConsentTest/1.0';
+/** Settings of the event and receipt tests: the site and a blog allowed, no per-network limit. */
+export const CONSENT_API_SETTINGS = {
+  CUSTOS_CONSENT_ORIGINS: `${SITE},https://blog.example.com`,
+  CUSTOS_CONSENT_EVENTS_PER_MINUTE: '0',
+  CUSTOS_BASE_URL: 'https://privacy.example.test',
+};
+
+/** POSTs a consent event as the banner on SITE would, with a browser's user agent. */
+export const postEvent = (env: TestEnv, body: unknown, headers: Record<string, string> = {}) =>
+  new Client(env.url).send('POST', '/api/v1/consent/events', {
+    body,
+    headers: { 'user-agent': UA, origin: SITE, ...headers },
+  });
+
 export const hex = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
 
 export function expectProblem(res: Res, status: number, type: string, pointer?: string) {
