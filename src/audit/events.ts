@@ -92,6 +92,8 @@ export const AUDIT_ACTIONS = [
   'request.expire',
   // consent, collection, minors and marketing
   'consent.record',
+  'consent.batch',
+  'consent.verify',
   'consent.read',
   'consent.list',
   'consent.receipt',

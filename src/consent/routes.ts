@@ -4,7 +4,9 @@
 // consents, and decisions recorded on a person's behalf. Handlers stay thin.
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { actorOf } from '../access/principal.js';
 import type { AppContext } from '../context.js';
+import { transaction } from '../db/store.js';
 import { tooManyRequests } from '../errors.js';
 import { principal } from '../http/access.js';
 import { ipPrefix, RateLimiter } from '../http/rate-limit.js';
@@ -22,6 +24,7 @@ import { checkEvent } from './events.js';
 import { consentReceipt } from './receipt.js';
 import { ConsentConfig, ConsentEventBody, ConsentEventResult } from './schema.js';
 import { listConsents, recordStaffConsent, subjectConsents } from './staff.js';
+import { verifyConsentLedger } from './verify.js';
 import { withdrawByToken } from './withdraw.js';
 import { createConsentWriter } from './writer.js';
 
@@ -128,6 +131,23 @@ export function consentRoutes(ctx: AppContext) {
     );
 
     // ---- staff ----
+    // The ledger against the audit trail (verify.ts); the audit log's own check is /audit/verify.
+    api.get(
+      '/consents/verify',
+      { config: { access: { permission: 'audit.verify' } }, schema: { tags } },
+      async (request) => {
+        const result = await verifyConsentLedger(ctx.store.db);
+        await transaction(ctx.store, (trx) =>
+          ctx.audit.record(trx, {
+            actor: actorOf(principal(request)),
+            action: 'consent.verify',
+            outcome: result.ok ? 'success' : 'failure',
+            details: { records: result.records, problems: result.problemCount },
+          }),
+        );
+        return result;
+      },
+    );
     api.get(
       '/consents',
       {

@@ -64,6 +64,11 @@ export interface ConsentRecordsTable {
   gpc: number;
   dnt: number;
   created_at: string;
+  /**
+   * The audit event covering the record: its own `consent.record` event, or the `consent.batch`
+   * event whose Merkle root includes it (bigint: a string on PostgreSQL).
+   */
+  audit_seq: number | string | null;
 }
 
 export interface ConsentReceiptTokensTable {

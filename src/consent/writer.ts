@@ -2,15 +2,15 @@
 // at once; writing each in its own transaction would queue every request on the audit head (one
 // chain, one writer at a time). Instead a request queues its records here and waits: one
 // transaction per flush reads the current state of the visitors in the batch (to tell a denial
-// from a withdrawal), inserts every record with one statement, chains their audit events, and only
-// after COMMIT answers every waiter. A flush starts at once when the writer is idle, otherwise as
+// from a withdrawal), inserts every record with one statement under one `consent.batch` audit
+// event (a Merkle root over the records, see ledger.ts), and only after COMMIT answers every waiter. A flush starts at once when the writer is idle, otherwise as
 // soon as the previous one has committed, so batches grow with the load by themselves.
 import type { AppContext } from '../context.js';
 import { transaction, type Trx } from '../db/store.js';
 import type { Row } from '../db/types.js';
 import { unavailable } from '../errors.js';
 import type { ConsentDecision } from './contracts.js';
-import { appendConsents, visitorDigest, type NewConsent } from './ledger.js';
+import { appendConsentBatch, visitorDigest, type NewConsent } from './ledger.js';
 
 /** Most records one flush writes: bounds the transaction and the statement's parameters. */
 export const MAX_BATCH_RECORDS = 256;
@@ -34,7 +34,7 @@ export interface ConsentWriter {
   close(): Promise<void>;
 }
 
-/** Writes one batch inside `trx`: states read once, then one multi-row insert and its audit events. */
+/** Writes one batch inside `trx`: states read once, then one multi-row insert and its audit event. */
 async function writeBatch(
   ctx: AppContext,
   trx: Trx,
@@ -70,7 +70,7 @@ async function writeBatch(
     latest.set(key, decision);
     return { ...e, decision };
   });
-  return appendConsents(ctx, trx, decided);
+  return appendConsentBatch(ctx, trx, decided, keys);
 }
 
 /** Creates the writer of one application; `close` it when the application closes. */

@@ -12,6 +12,7 @@ import * as fulfilment from './2026-11-28T02-10_fulfilment.js';
 import * as forwarding from './2026-11-28T02-20_forwarding.js';
 import * as consent from './2026-11-28T03-00_consent.js';
 import * as disclosureConsent from './2026-11-28T03-10_disclosure_consent.js';
+import * as consentAuditSeq from './2026-11-28T23-00_consent_audit_seq.js';
 
 export const MIGRATIONS: Record<string, Migration> = {
   '2026-11-28T00-00_foundation': foundation,
@@ -25,4 +26,5 @@ export const MIGRATIONS: Record<string, Migration> = {
   '2026-11-28T02-20_forwarding': forwarding,
   '2026-11-28T03-00_consent': consent,
   '2026-11-28T03-10_disclosure_consent': disclosureConsent,
+  '2026-11-28T23-00_consent_audit_seq': consentAuditSeq,
 };
