@@ -58,7 +58,7 @@ describe.each(DB_KINDS)('consent ledger check on %s', (kind) => {
       ),
     );
     for (const r of results) expect(r.status, r.text).toBe(201);
-    return results.flatMap((r) => r.body.recorded.map((x: { id: string }) => x.id as string));
+    return results.flatMap((r) => r.body.recorded.map((x: { id: string }) => x.id));
   }
 
   const rowsOf = (ids: readonly string[]) =>
