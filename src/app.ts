@@ -28,6 +28,7 @@ import {
 } from './http/problems.js';
 import { applySecurityHeaders, requestId, securityHeaders } from './http/security.js';
 import { validatorCompiler } from './http/validation.js';
+import { AnsweredRequestLog } from './logger.js';
 import { assessmentRoutes } from './registers/assessments/routes.js';
 import { disclosureRoutes } from './registers/disclosures/routes.js';
 import { incidentRoutes } from './registers/incidents/routes.js';
@@ -54,6 +55,7 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   const logger: FastifyBaseLogger = ctx.log;
   const app = Fastify({
     loggerInstance: logger,
+    logController: new AnsweredRequestLog(),
     genReqId: (req) => requestId(req.headers['x-request-id']),
     bodyLimit: ctx.config.bodyLimitBytes,
     trustProxy: ctx.config.trustProxy,

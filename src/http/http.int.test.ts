@@ -93,6 +93,29 @@ describe('HTTP edge', () => {
     ])
       expect(log).not.toContain(secret);
   });
+
+  it('logs one line per answered request: its id, the route pattern, status and time', async () => {
+    const c = new Client(env.url);
+    const id = `log-line-${Date.now()}`;
+    const res = await c.send('GET', '/api/v1/requests/status/some.person@example.org', {
+      headers: { 'x-request-id': id },
+    });
+    expect(res.status).toBeGreaterThanOrEqual(400);
+    const lines = env.logs
+      .flatMap((chunk) => chunk.split('\n'))
+      .filter((l) => l.includes(id))
+      .map((l) => JSON.parse(l));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({
+      level: 30,
+      reqId: id,
+      msg: 'request completed',
+      req: { method: 'GET' },
+      res: { statusCode: res.status },
+    });
+    expect(typeof lines[0].responseTime).toBe('number');
+    expect(JSON.stringify(lines[0])).not.toContain('some.person');
+  });
 });
 
 describe('custos serve', () => {
