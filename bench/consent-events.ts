@@ -46,13 +46,21 @@ const DB_KINDS: readonly DbKind[] = (['sqlite', 'postgres'] as const).filter((k)
   (process.env.CUSTOS_BENCH_CONSENT_DBS ?? 'sqlite,postgres').split(',').includes(k),
 );
 
+/**
+ * A policy version never published: the server parses, validates against the schema and checks
+ * the event against the catalog, then refuses it (400 naming /body/policyVersion) with nothing
+ * queued or written. The rate of such refusals is what the route costs without any storage work:
+ * the ceiling for accepted events on this machine.
+ */
+const UNPUBLISHED_VERSION = '1999.1';
+
 /** One banner choice of a new visitor. */
-export function eventBody(): ConsentEventBody {
+export function eventBody(policyVersion = '2026.1'): ConsentEventBody {
   const analytics = Math.random() < 0.5;
   const functional = Math.random() < 0.5;
   return {
     visitorId: randomUUID(),
-    policyVersion: '2026.1',
+    policyVersion,
     lang: 'en',
     method: 'banner',
     action:
@@ -66,8 +74,10 @@ export function eventBody(): ConsentEventBody {
 
 interface LoadResult {
   target: string;
-  /** Mean completed requests per second over the measured run. */
+  /** Mean 2xx answers per second over the measured run. */
   rps: number;
+  /** Mean answers of any status per second. */
+  answered: number;
   p50: number;
   p95: number;
   p99: number;
@@ -82,7 +92,7 @@ interface LoadResult {
 }
 
 /** Runs autocannon against `url` with fresh event bodies; latencies are collected per response. */
-function load(url: string, seconds: number): Promise<LoadResult> {
+function load(url: string, seconds: number, policyVersion?: string): Promise<LoadResult> {
   const latencies: number[] = [];
   const statuses: Record<string, number> = {};
   return new Promise((resolve, reject) => {
@@ -99,7 +109,7 @@ function load(url: string, seconds: number): Promise<LoadResult> {
               origin: 'https://www.example.com',
             },
             // A new visitor per request: a fixed body would measure one visitor's ledger.
-            setupRequest: (req) => ({ ...req, body: JSON.stringify(eventBody()) }),
+            setupRequest: (req) => ({ ...req, body: JSON.stringify(eventBody(policyVersion)) }),
           },
         ],
       },
@@ -112,6 +122,7 @@ function load(url: string, seconds: number): Promise<LoadResult> {
         resolve({
           target: url,
           rps: result['2xx'] / result.duration,
+          answered: (result['2xx'] + result.non2xx) / result.duration,
           p50: quantile(s, 0.5),
           p95: quantile(s, 0.95),
           p99: quantile(s, 0.99),
@@ -312,6 +323,10 @@ interface DbRun {
   custos: LoadResult;
   /** Ledger rows, covered rows and batch events written by the measured run (after minus before). */
   written: Counts;
+  /** The same route fed events of an unpublished policy version: all refused, nothing written. */
+  refused: LoadResult;
+  /** Ledger rows written during the refused run (must be 0). */
+  writtenByRefused: number;
 }
 
 async function measure(kind: DbKind): Promise<DbRun> {
@@ -328,6 +343,8 @@ async function measure(kind: DbKind): Promise<DbRun> {
     const server = await startCustos(store);
     let custos: LoadResult;
     let before: Counts;
+    let after: Counts;
+    let refused: LoadResult;
     try {
       const warm = await load(`${server.base}${EVENTS_PATH}`, WARMUP_SECONDS);
       if (warm.ok2xx === 0)
@@ -338,11 +355,14 @@ async function measure(kind: DbKind): Promise<DbRun> {
       await new Promise((r) => setTimeout(r, 1000));
       before = await store.count();
       custos = await load(`${server.base}${EVENTS_PATH}`, SECONDS);
+      await new Promise((r) => setTimeout(r, 1000));
+      after = await store.count();
+      refused = await load(`${server.base}${EVENTS_PATH}`, SECONDS, UNPUBLISHED_VERSION);
     } finally {
       // A graceful stop lets requests still in flight commit before the ledger is counted.
       await server.stop();
     }
-    const after = await store.count();
+    const end = await store.count();
     return {
       kind,
       reference,
@@ -352,6 +372,8 @@ async function measure(kind: DbKind): Promise<DbRun> {
         covered: after.covered - before.covered,
         batches: after.batches - before.batches,
       },
+      refused,
+      writtenByRefused: end.records - after.records,
     };
   } finally {
     await store.drop();
@@ -380,14 +402,25 @@ export async function run(): Promise<BenchReport> {
         target: `< ${P99_TARGET_MS} ms`,
         met: r.custos.p99 < P99_TARGET_MS && clean,
       },
+      {
+        what: `${r.kind}: the same route refused before any write (unpublished policy version) ÷ bare route`,
+        value: `${(r.refused.answered / r.reference.rps).toFixed(3)} (${fmt(r.refused.answered)} / ${fmt(r.reference.rps)} req/s, all ${Object.keys(r.refused.statuses).join(', ') || 'none'}; ${fmt(r.writtenByRefused)} rows written)`,
+        target: '(ceiling)',
+        met: null,
+      },
     ];
   });
-  const row = (r: DbRun, side: 'reference' | 'custos') => {
+  const label = {
+    reference: 'bare Fastify POST /ref',
+    custos: `Custos POST ${EVENTS_PATH}`,
+    refused: `Custos POST ${EVENTS_PATH}, refused (400)`,
+  };
+  const row = (r: DbRun, side: keyof typeof label) => {
     const l = r[side];
     return [
       r.kind,
-      side === 'reference' ? 'bare Fastify POST /ref' : `Custos POST ${EVENTS_PATH}`,
-      fmt(l.rps),
+      label[side],
+      fmt(side === 'refused' ? l.answered : l.rps),
       ms(l.p50),
       ms(l.p95),
       ms(l.p99),
@@ -408,7 +441,7 @@ export async function run(): Promise<BenchReport> {
       columns: [
         'database',
         'server',
-        'req/s (2xx)',
+        'req/s (2xx; refused: 400)',
         'p50',
         'p95',
         'p99',
@@ -418,7 +451,7 @@ export async function run(): Promise<BenchReport> {
         'non-2xx',
         'errors / timeouts',
       ],
-      rows: runs.flatMap((r) => [row(r, 'reference'), row(r, 'custos')]),
+      rows: runs.flatMap((r) => [row(r, 'reference'), row(r, 'custos'), row(r, 'refused')]),
     },
     {
       title: `Ledger written by the measured run (${DECISIONS} decisions per event)`,
@@ -453,6 +486,7 @@ export async function run(): Promise<BenchReport> {
       `Both servers run in their own process and autocannon in this one: client, server and (PostgreSQL) database server share the machine's ${os.cpus().length} cores. At the reference's rate autocannon's own core is near its limit too, so the reference figure is a floor and the true ratio, if anything, lower.`,
       `Custos runs as \`tsx src/main.ts serve\` with CUSTOS_ENV=production, SQLite synchronous=${process.env.CUSTOS_SQLITE_SYNCHRONOUS ?? 'FULL'}, log level ${process.env.CUSTOS_LOG_LEVEL ?? 'info'} (to /dev/null), the route limit off, otherwise default settings; the route validates in memory and hands the records to the group-commit writer (src/consent/writer.ts: one transaction per flush, covered by one consent.batch audit event with the Merkle root of its records), answering 201 after the commit.`,
       'Latency percentiles are computed from every response of the measured run; req/s counts 2xx answers over the run time.',
+      `"refused": the same server, right after its measured run, fed the same events naming policy version ${UNPUBLISHED_VERSION}, which was never published: each is parsed, schema-validated, checked against the catalog and answered 400 with nothing queued or written. It is what the route's HTTP path costs before any storage work, so no accepted-event rate can exceed it on this machine.`,
       '"events committed without a counted answer": requests still in flight when autocannon stopped, committed by the server during its graceful stop; at most one per connection.',
     ],
   };
