@@ -55,7 +55,7 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   const logger: FastifyBaseLogger = ctx.log;
   const app = Fastify({
     loggerInstance: logger,
-    logController: new AnsweredRequestLog(),
+    logController: new AnsweredRequestLog(ctx.log),
     genReqId: (req) => requestId(req.headers['x-request-id']),
     bodyLimit: ctx.config.bodyLimitBytes,
     trustProxy: ctx.config.trustProxy,

@@ -5,7 +5,9 @@ import { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
 import pino, { type Logger } from 'pino';
 import type { LogLevel } from './config.js';
 
-/** Paths censored in every log line (pino redaction). */
+const REDACTED = '[redacted]';
+
+/** Paths censored in every log line (pino redaction) but the access line (AnsweredRequestLog). */
 export const REDACT_PATHS = [
   'req.headers.cookie',
   'req.headers.authorization',
@@ -44,7 +46,7 @@ export function createLogger(level: LogLevel, destination?: pino.DestinationStre
   return pino(
     {
       level,
-      redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+      redact: { paths: REDACT_PATHS, censor: REDACTED },
       serializers: {
         req: (req: RequestLike) => ({
           id: req.id,
@@ -63,9 +65,20 @@ export function createLogger(level: LogLevel, destination?: pino.DestinationStre
 /**
  * One line per request, when it is answered, instead of Fastify's two (arrival and answer): the
  * answer's line says everything the arrival's does, and on the public high-volume routes (banner
- * consent events) the arrival line doubled what each request paid for logging.
+ * consent events) the arrival line doubled what each request paid for logging. The line of a
+ * request answered without error holds only what the serializers above reduce it to (id, method,
+ * route pattern, status, time), so it goes through a child logger without the redaction scan; a
+ * line carrying an error keeps the request logger and its redaction, since a library's error
+ * message is not ours to vouch for.
  */
 export class AnsweredRequestLog extends LogController {
+  readonly #access: Logger;
+
+  constructor(log: Logger) {
+    super();
+    this.#access = log.child({}, { redact: { paths: [], censor: REDACTED } });
+  }
+
   override incomingRequest(): void {}
 
   override requestCompleted(
@@ -73,8 +86,16 @@ export class AnsweredRequestLog extends LogController {
     request: FastifyRequest,
     reply: FastifyReply,
   ): void {
-    const line = { req: request, res: reply, responseTime: reply.elapsedTime };
-    if (error) reply.log.error({ ...line, err: error }, 'request errored');
-    else reply.log.info(line, 'request completed');
+    if (error) {
+      reply.log.error(
+        { req: request, res: reply, responseTime: reply.elapsedTime, err: error },
+        'request errored',
+      );
+      return;
+    }
+    this.#access.info(
+      { reqId: request.id, req: request, res: reply, responseTime: reply.elapsedTime },
+      'request completed',
+    );
   }
 }
