@@ -15,6 +15,7 @@ import { DB_KINDS } from '../../test/support/db.js';
 import { makeEnv, type TestEnv } from '../../test/support/env.js';
 import { loginAs, type Staff } from '../../test/support/http.js';
 import { recordLeafHash } from './ledger.js';
+import { verifyConsentLedger } from './verify.js';
 import { createConsentWriter, type QueuedConsent } from './writer.js';
 
 describe.each(DB_KINDS)('consent ledger check on %s', (kind) => {
@@ -263,5 +264,33 @@ describe.each(DB_KINDS)('consent writer on %s', (kind) => {
       purposes: ['website_analytics'],
     });
     await expect(writer.write([entry(true)])).rejects.toMatchObject({ status: 503 });
+  });
+
+  it('holds the next choice of a visitor until the flush holding their previous one has committed', async () => {
+    const writer = createConsentWriter(env.ctx);
+    const visitorId = randomUUID();
+    const other = randomUUID();
+    const entry = (visitor: string, granted: boolean): QueuedConsent => ({
+      party: { visitorId: visitor },
+      controllerId: 'self',
+      purpose: 'website_preferences',
+      granted,
+      policyVersion: '2026.1',
+      noticeSha256: null,
+      method: 'banner',
+      lang: 'en',
+    });
+    const first = writer.write([entry(visitorId, true)]);
+    // The first flush has started (check phase) and waits on the database when these arrive.
+    await new Promise((resolve) => setImmediate(resolve));
+    const second = writer.write([entry(visitorId, false)]);
+    const unrelated = writer.write([entry(other, false)]);
+    const [a, b, c] = await Promise.all([first, second, unrelated]);
+    await writer.close();
+    // Decided after the grant was committed, the "no" is a withdrawal, not a denial.
+    expect([a[0]!.decision, b[0]!.decision, c[0]!.decision]).toEqual(['grant', 'withdraw', 'deny']);
+    expect(Number(b[0]!.audit_seq)).toBeGreaterThan(Number(a[0]!.audit_seq));
+    const check = await verifyConsentLedger(env.ctx.store.db);
+    expect(check).toMatchObject({ ok: true, problemCount: 0 });
   });
 });
