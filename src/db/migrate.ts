@@ -83,3 +83,11 @@ export async function pendingMigrations(store: Store): Promise<string[]> {
   const all = await (await migrator(store)).getMigrations();
   return all.filter((m) => m.executedAt === undefined).map((m) => m.name);
 }
+
+/** Applies migrations up to and including `name` (upgrade tests start from an older schema). */
+export async function migrateTo(store: Store, name: string): Promise<void> {
+  if (!(name in MIGRATIONS)) throw new Error(`no migration named ${name}`);
+  const result = await (await migrator(store)).migrateTo(name);
+  if (result.error !== undefined)
+    throw new Error(`migration to ${name} failed`, { cause: result.error });
+}
