@@ -91,9 +91,9 @@ export function createConsentWriter(
 
   /**
    * Takes whole events up to the cap (always at least one, which holds at most a handful), in
-   * queue order, skipping any whose visitor is in a flush still in flight, and every later event
-   * of a skipped visitor: a visitor's next record is decided only after the previous one is
-   * committed, so a "no" still tells a withdrawal from a denial.
+   * queue order, leaving in the queue any whose visitor is in a flush still in flight, and every
+   * later event of a visitor so held back: a visitor's next record is decided only after the
+   * previous one is committed, so a "no" still tells a withdrawal from a denial.
    */
   function take(): Waiter[] {
     const batch: Waiter[] = [];
