@@ -2,117 +2,24 @@
 // validated, documented. A bad setting never reaches the code that would use it: `loadConfig`
 // collects every problem with a hint and the CLI prints them all and exits with status 2.
 import path from 'node:path';
+import {
+  int,
+  isProblem,
+  oneOf,
+  parseKey32,
+  type Environment,
+  type LogLevel,
+  type Problem,
+  type Setting,
+} from './config-parse.js';
 
-/** One documented setting: its environment name, optional CLI flag, default and parser. */
-interface Setting<T> {
-  env: string;
-  flag?: string;
-  doc: string;
-  /** Shown in the README table; `undefined` means "unset". */
-  defaultDoc: string;
-  parse: (raw: string | undefined, partial: Partial<Config>) => T | Problem;
-}
-
-/** What is wrong with one setting and how to fix it. */
-export interface Problem {
-  problem: string;
-  hint: string;
-}
-
-const isProblem = (v: unknown): v is Problem =>
-  typeof v === 'object' && v !== null && 'problem' in v && 'hint' in v;
-
-export type Environment = 'development' | 'production' | 'test';
-export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
-
-export interface Config {
-  env: Environment;
-  db: { kind: 'sqlite' } | { kind: 'postgres'; url: string };
-  dataDir: string;
-  host: string;
-  port: number;
-  baseUrl: string;
-  masterKey: Buffer | null;
-  smtpUrl: string | null;
-  mailInPort: number | null;
-  logLevel: LogLevel;
-  bodyLimitBytes: number;
-  sqliteSynchronous: 'FULL' | 'NORMAL';
-  pgPoolMax: number;
-  sessionIdleMinutes: number;
-  sessionAbsoluteHours: number;
-  loginBackoffAfter: number;
-  loginLockAfter: number;
-  auditOrigin: string;
-  auditCheckpointSeconds: number;
-  kekMaxEncryptions: number;
-  trustProxy: boolean;
-  shutdownGraceSeconds: number;
-  mailFrom: string;
-  privacyContact: string | null;
-  outboxPollSeconds: number;
-  outboxMaxAttempts: number;
-  retentionSweepSeconds: number;
-  retentionBatchSize: number;
-  incidentRegulatorHours: number;
-  incidentRegulatorHoursCii: number;
-  incidentNotifyHours: number;
-  incidentReportDays: number;
-  ciio: boolean;
-  transferWarnPercent: number;
-  requestDeadlineMode: 'pipl' | 'gdpr';
-  requestDueWorkingDays: number;
-  requestAlarmDays: number;
-  requestVerifyExpiryHours: number;
-  verificationCodeMinutes: number;
-  verificationMaxAttempts: number;
-  smsSender: 'log' | 'none';
-  holidaysFile: string | null;
-  minorAge: number;
-  guardianConsentHours: number;
-  consentValidDays: number;
-  unsubscribeTokenDays: number;
-  consentOrigins: string[] | '*';
-  consentEventsPerMinute: number;
-}
-
-const int =
-  (min: number, max: number, hint: string) =>
-  (raw: string | undefined, fallback: number): number | Problem => {
-    if (raw === undefined || raw === '') return fallback;
-    if (!/^-?\d+$/.test(raw.trim())) return { problem: `"${raw}" is not a whole number`, hint };
-    const n = Number(raw.trim());
-    if (!Number.isSafeInteger(n) || n < min || n > max)
-      return { problem: `${n} is outside ${min}..${max}`, hint };
-    return n;
-  };
-
-const oneOf =
-  <T extends string>(values: readonly T[], fallback: T) =>
-  (raw: string | undefined): T | Problem => {
-    if (raw === undefined || raw === '') return fallback;
-    const v = raw.trim() as T;
-    return values.includes(v)
-      ? v
-      : {
-          problem: `"${raw}" is not one of ${values.join(', ')}`,
-          hint: `use one of: ${values.join(' | ')}`,
-        };
-  };
-
-/** Accepts 32 bytes written as 64 hex digits or as base64 (standard or URL-safe). */
-export function parseKey32(raw: string): Buffer | null {
-  const s = raw.trim();
-  if (/^[0-9a-fA-F]{64}$/.test(s)) return Buffer.from(s, 'hex');
-  if (/^[A-Za-z0-9+/_-]{43}=?$/.test(s)) {
-    const b = Buffer.from(s.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
-    return b.length === 32 ? b : null;
-  }
-  return null;
-}
+export { parseKey32, type Environment, type LogLevel, type Problem } from './config-parse.js';
 
 const KEY_HINT =
   "generate one with `openssl rand -base64 32` (or `node -e \"console.log(require('crypto').randomBytes(32).toString('base64'))\"`), or unset it to use the key file in CUSTOS_DATA_DIR";
+
+/** Where the data lives: the embedded SQLite file, or a PostgreSQL server. */
+export type DatabaseSetting = { kind: 'sqlite' } | { kind: 'postgres'; url: string };
 
 /** The settings table; the README's configuration table is checked against it by a test. */
 export const SETTINGS = {
@@ -127,9 +34,9 @@ export const SETTINGS = {
     flag: '--db <url>',
     doc: 'Unset: embedded SQLite in CUSTOS_DATA_DIR. `postgres://user@host:port/db`: PostgreSQL (many Custos instances may share it).',
     defaultDoc: '(unset: SQLite)',
-    parse: (raw) => {
+    parse: (raw): DatabaseSetting | Problem => {
       if (raw === undefined || raw.trim() === '' || raw.trim() === 'sqlite')
-        return { kind: 'sqlite' as const };
+        return { kind: 'sqlite' };
       const v = raw.trim();
       if (!/^postgres(ql)?:\/\//.test(v))
         return {
@@ -144,7 +51,7 @@ export const SETTINGS = {
           hint: 'e.g. postgres://postgres@127.0.0.1:5432/custos',
         };
       }
-      return { kind: 'postgres' as const, url: v };
+      return { kind: 'postgres', url: v };
     },
   },
   dataDir: {
@@ -173,8 +80,8 @@ export const SETTINGS = {
     flag: '--base-url <url>',
     doc: 'Public URL used in e-mails and links. Must be https in production.',
     defaultDoc: 'http://HOST:PORT',
-    parse: (raw, partial) => {
-      const fallback = `http://${partial.host ?? '127.0.0.1'}:${partial.port ?? 8080}`;
+    parse: (raw, earlier) => {
+      const fallback = `http://${earlier.host ?? '127.0.0.1'}:${earlier.port ?? 8080}`;
       const v = raw === undefined || raw === '' ? fallback : raw.trim().replace(/\/+$/, '');
       let url: URL;
       try {
@@ -187,7 +94,7 @@ export const SETTINGS = {
           problem: 'CUSTOS_BASE_URL must be http(s)',
           hint: 'e.g. https://privacy.example.com',
         };
-      if (partial.env === 'production' && url.protocol !== 'https:')
+      if (earlier.env === 'production' && url.protocol !== 'https:')
         return {
           problem: 'CUSTOS_BASE_URL must use https in production',
           hint: 'put Custos behind TLS and set the https URL',
@@ -284,7 +191,7 @@ export const SETTINGS = {
     env: 'CUSTOS_AUDIT_ORIGIN',
     doc: 'Origin line of signed audit checkpoints (C2SP tlog-checkpoint); identifies this log.',
     defaultDoc: 'HOST-of-base-URL/custos/audit',
-    parse: (raw, partial) => {
+    parse: (raw, earlier) => {
       if (raw !== undefined && raw !== '') {
         return /^[\x21-\x7e]{1,200}$/.test(raw.trim())
           ? raw.trim()
@@ -295,7 +202,7 @@ export const SETTINGS = {
       }
       let host = 'localhost';
       try {
-        host = new URL(partial.baseUrl ?? 'http://localhost').host;
+        host = new URL(earlier.baseUrl ?? 'http://localhost').host;
       } catch {
         // the base URL problem is reported on its own line
       }
@@ -333,7 +240,7 @@ export const SETTINGS = {
     env: 'CUSTOS_MAIL_FROM',
     doc: 'Sender of every e-mail Custos sends (notices, confirmations), e.g. `Privacy <privacy@example.com>`.',
     defaultDoc: 'privacy@HOST-of-base-URL',
-    parse: (raw, partial) => {
+    parse: (raw, earlier) => {
       if (raw !== undefined && raw !== '') {
         const v = raw.trim();
         return /^([^<>\r\n]*<)?[^\s@<>]+@[^\s@<>]+\.?[^\s@<>]*>?$/.test(v) && v.length <= 320
@@ -345,7 +252,7 @@ export const SETTINGS = {
       }
       let host = 'localhost';
       try {
-        host = new URL(partial.baseUrl ?? 'http://localhost').hostname;
+        host = new URL(earlier.baseUrl ?? 'http://localhost').hostname;
       } catch {
         // the base URL problem is reported on its own line
       }
@@ -461,10 +368,10 @@ export const SETTINGS = {
     env: 'CUSTOS_SMS_SENDER',
     doc: '`log`: write SMS codes to the log (development and test only); `none`: no SMS, codes go by e-mail. Production refuses `log`.',
     defaultDoc: 'log (none in production)',
-    parse: (raw, partial) => {
-      const fallback = partial.env === 'production' ? 'none' : 'log';
+    parse: (raw, earlier) => {
+      const fallback = earlier.env === 'production' ? 'none' : 'log';
       const v = oneOf<'log' | 'none'>(['log', 'none'], fallback)(raw?.toLowerCase());
-      if (v === 'log' && partial.env === 'production')
+      if (v === 'log' && earlier.env === 'production')
         return {
           problem: 'CUSTOS_SMS_SENDER=log would write one-time codes to the log in production',
           hint: 'set CUSTOS_SMS_SENDER=none (codes by e-mail) or configure a real SMS sender',
@@ -527,7 +434,13 @@ export const SETTINGS = {
     defaultDoc: '600',
     parse: (raw) => int(0, 10_000_000, 'a count, 0 for no limit')(raw, 600),
   },
-} satisfies { [K in keyof Config]: Setting<Config[K]> };
+} satisfies Record<string, Setting<unknown>>;
+
+/** The value a setting's parser yields when the text is good. */
+type Parsed<S> = S extends { parse: (...args: never[]) => infer R } ? Exclude<R, Problem> : never;
+
+/** Every setting's value, typed from the table above (nothing is declared twice). */
+export type Config = { [K in keyof typeof SETTINGS]: Parsed<(typeof SETTINGS)[K]> };
 
 /** CLI flag values by config key, as commander hands them over. */
 export type FlagValues = Partial<Record<keyof Config, string>>;
