@@ -3,8 +3,9 @@
 // chain, one writer at a time). Instead a request queues its records here and waits: one
 // transaction per flush reads the current state of the visitors in the batch (to tell a denial
 // from a withdrawal), inserts every record with one statement under one `consent.batch` audit
-// event (a Merkle root over the records, see ledger.ts), and only after COMMIT answers every waiter. A flush starts at once when the writer is idle, otherwise as
-// soon as the previous one has committed, so batches grow with the load by themselves.
+// event (a Merkle root over the records, see ledger.ts), and only after COMMIT answers every
+// waiter. What arrives while flushes are in flight waits for the next one, so batches grow with the
+// load by themselves.
 import type { AppContext } from '../context.js';
 import { transaction, type Trx } from '../db/store.js';
 import type { Row } from '../db/types.js';
