@@ -1,4 +1,4 @@
-// `custos audit verify|checkpoint|public-key|proof|check-proof`.
+// `custos audit verify|verify-consents|checkpoint|public-key|proof|check-proof`.
 import fs from 'node:fs';
 import type { Command } from 'commander';
 import { checkProof } from '../audit/check-proof.js';
@@ -10,6 +10,7 @@ import {
   publicVerifierKey,
 } from '../audit/tree.js';
 import { verifyAuditLog } from '../audit/verify.js';
+import { checkConsentLedger } from '../consent/verify.js';
 import { transaction } from '../db/store.js';
 import { CliExit, EXIT_CONFIG, EXIT_FAILED, flagsOf, withContext } from './common.js';
 
@@ -56,6 +57,32 @@ export function auditCommands(program: Command): void {
         process.stdout.write(
           `TAMPERED: ${result.kind} at event ${result.firstBadEvent}: ${result.detail}\n`,
         );
+      if (!result.ok) process.exitCode = EXIT_FAILED;
+    });
+
+  audit
+    .command('verify-consents')
+    .description(
+      'check every consent record against the audit event covering it; exit 0 when they agree, 1 listing what does not',
+    )
+    .option('--json', 'print the result as JSON')
+    .action(async (opts: { json?: boolean }, cmd: Command) => {
+      const result = await withContext(flagsOf(cmd.optsWithGlobals()), (ctx) =>
+        checkConsentLedger(ctx, { type: 'cli', id: null }),
+      );
+      if (opts.json) process.stdout.write(`${JSON.stringify(result)}\n`);
+      else {
+        const counts = `${result.records} records, ${result.recordEvents} record events, ${result.batchEvents} batch events`;
+        process.stdout.write(
+          result.ok
+            ? `ok: ${counts}\n`
+            : `MISMATCH: ${result.problemCount} problem${result.problemCount === 1 ? '' : 's'} in ${counts}\n`,
+        );
+        for (const p of result.problems)
+          process.stdout.write(
+            `  ${p.kind}: event ${p.auditSeq ?? '-'}, record ${p.recordId ?? '-'}: ${p.detail}\n`,
+          );
+      }
       if (!result.ok) process.exitCode = EXIT_FAILED;
     });
 

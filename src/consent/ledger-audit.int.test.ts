@@ -11,6 +11,7 @@ import {
   event,
   postEvent,
 } from '../../test/support/consent.js';
+import { envFor, runCli } from '../../test/support/cli.js';
 import { DB_KINDS } from '../../test/support/db.js';
 import { makeEnv, type TestEnv } from '../../test/support/env.js';
 import { loginAs, type Staff } from '../../test/support/http.js';
@@ -213,6 +214,28 @@ describe.each(DB_KINDS)('consent ledger check on %s', (kind) => {
       expect.objectContaining({ kind: 'missing', recordId: id, auditSeq: Number(row!.audit_seq) }),
     );
     await db.insertInto('consent_records').values(row!).execute();
+    expect((await check()).ok).toBe(true);
+  });
+
+  it('runs from the command line too: exit 0 when the ledger agrees, 1 naming what does not', async () => {
+    const ids = await bannerChoices(3);
+    const ok = await runCli(['audit', 'verify-consents', '--json'], { env: envFor(env) });
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(JSON.parse(ok.stdout)).toMatchObject({ ok: true, problemCount: 0 });
+
+    const [gone] = await rowsOf([ids[0]!]);
+    await env.ctx.store.db.deleteFrom('consent_records').where('id', '=', gone!.id).execute();
+    const bad = await runCli(['audit', 'verify-consents'], { env: envFor(env) });
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toMatch(/^MISMATCH: 1 problem in /);
+    expect(bad.stdout).toContain(`missing: event ${Number(gone!.audit_seq)}`);
+    const audited = await auditEntries(env, 'consent.verify');
+    expect(JSON.parse(audited.at(-1)!)).toMatchObject({
+      actor: { type: 'cli' },
+      outcome: 'failure',
+      details: { problems: 1 },
+    });
+    await env.ctx.store.db.insertInto('consent_records').values(gone!).execute();
     expect((await check()).ok).toBe(true);
   });
 

@@ -6,7 +6,6 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { actorOf } from '../access/principal.js';
 import type { AppContext } from '../context.js';
-import { transaction } from '../db/store.js';
 import { tooManyRequests } from '../errors.js';
 import { principal } from '../http/access.js';
 import { ipPrefix, RateLimiter } from '../http/rate-limit.js';
@@ -24,7 +23,7 @@ import { checkEvent } from './events.js';
 import { consentReceipt } from './receipt.js';
 import { ConsentConfig, ConsentEventBody, ConsentEventResult } from './schema.js';
 import { listConsents, recordStaffConsent, subjectConsents } from './staff.js';
-import { verifyConsentLedger } from './verify.js';
+import { checkConsentLedger } from './verify.js';
 import { withdrawByToken } from './withdraw.js';
 import { createConsentWriter } from './writer.js';
 
@@ -135,18 +134,7 @@ export function consentRoutes(ctx: AppContext) {
     api.get(
       '/consents/verify',
       { config: { access: { permission: 'audit.verify' } }, schema: { tags } },
-      async (request) => {
-        const result = await verifyConsentLedger(ctx.store.db);
-        await transaction(ctx.store, (trx) =>
-          ctx.audit.record(trx, {
-            actor: actorOf(principal(request)),
-            action: 'consent.verify',
-            outcome: result.ok ? 'success' : 'failure',
-            details: { records: result.records, problems: result.problemCount },
-          }),
-        );
-        return result;
-      },
+      (request) => checkConsentLedger(ctx, actorOf(principal(request))),
     );
     api.get(
       '/consents',

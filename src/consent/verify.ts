@@ -10,9 +10,10 @@
 // named here. Both tables are read in pages in key order, so memory holds one page of rows plus
 // the batches still open (a batch's records share their creation millisecond, so they are
 // neighbours in id order and close within a page or two).
-import type { Db, Trx } from '../db/store.js';
+import type { AppContext } from '../context.js';
+import { transaction, type Db, type Trx } from '../db/store.js';
 import type { Row } from '../db/types.js';
-import { parseEntry, type DetailValue } from '../audit/events.js';
+import { parseEntry, type Actor, type DetailValue } from '../audit/events.js';
 import { rootFromLeafHashes } from '../audit/merkle.js';
 import { recordLeafHash } from './ledger.js';
 
@@ -191,4 +192,18 @@ export async function verifyConsentLedger(db: Db | Trx): Promise<LedgerCheck> {
     }
   }
   return { ok: problemCount === 0, records, recordEvents, batchEvents, problemCount, problems };
+}
+
+/** Runs the check for `actor` (staff over HTTP, or the CLI) and records that it ran, with counts. */
+export async function checkConsentLedger(ctx: AppContext, actor: Actor): Promise<LedgerCheck> {
+  const result = await verifyConsentLedger(ctx.store.db);
+  await transaction(ctx.store, (trx) =>
+    ctx.audit.record(trx, {
+      actor,
+      action: 'consent.verify',
+      outcome: result.ok ? 'success' : 'failure',
+      details: { records: result.records, problems: result.problemCount },
+    }),
+  );
+  return result;
 }
