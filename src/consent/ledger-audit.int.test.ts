@@ -128,6 +128,7 @@ describe.each(DB_KINDS)('consent ledger check on %s', (kind) => {
 
     const result = await check();
     expect(result).toMatchObject({ ok: true, problemCount: 0, problems: [] });
+    expect(await verifyConsentLedger(env.ctx.store.db, { page: 5, bySeq: 3 })).toEqual(result);
     expect(result.batchEvents).toBeGreaterThanOrEqual(bySeq.size);
     expect(result.recordEvents).toBeGreaterThanOrEqual(1);
     // The check itself is in the audit trail, with counts only.
@@ -152,6 +153,9 @@ describe.each(DB_KINDS)('consent ledger check on %s', (kind) => {
 
     const result = await check();
     expect(result.ok).toBe(false);
+    // Read in pages of three records and events fetched two at a time, every page border crossed:
+    // the same verdict.
+    expect(await verifyConsentLedger(db, { page: 3, bySeq: 2 })).toEqual(result);
     const found = result.problems.map((p) => [p.kind, p.auditSeq, p.recordId]);
     expect(found).toContainEqual(['unaudited', null, forged.id]);
     const editedBatch = result.problems.find((p) => p.auditSeq === Number(edited.audit_seq));

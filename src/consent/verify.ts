@@ -7,9 +7,10 @@
 //     and hash to that root.
 // The audit events themselves are vouched for by the audit log's own check (audit/verify.ts, MACs
 // and tree): together, a record slipped in, edited or deleted behind the application's back is
-// named here. Both tables are read in pages in key order, so memory holds one page of rows plus
-// the batches still open (a batch's records share their creation millisecond, so they are
-// neighbours in id order and close within a page or two).
+// named here. Records are read in pages in id order, each page with the events its records name;
+// then the consent events in pages in sequence order, for those whose records are all gone. Memory
+// holds a page, the batches still open (a batch's records share their creation millisecond, so
+// they are neighbours in id order and close within a page or two) and the sequence numbers seen.
 import type { AppContext } from '../context.js';
 import { transaction, type Db, type Trx } from '../db/store.js';
 import type { Row } from '../db/types.js';
@@ -18,6 +19,8 @@ import { rootFromLeafHashes } from '../audit/merkle.js';
 import { recordLeafHash } from './ledger.js';
 
 const PAGE = 5000;
+/** Events fetched per query by sequence number (well under every engine's parameter limit). */
+const BY_SEQ = 1000;
 /** Problems listed in full; beyond this only counted. */
 const LISTED = 100;
 
@@ -43,42 +46,44 @@ export interface LedgerCheck {
   problems: LedgerProblem[];
 }
 
-type Covering =
-  | { kind: 'record'; target: string | null; details: Record<string, DetailValue>; seen: boolean }
-  | { kind: 'batch'; size: number; root: string; leaves: Buffer[]; done: boolean };
+/** A batch event whose records are still being read. */
+interface OpenBatch {
+  size: number;
+  root: string;
+  leaves: Buffer[];
+}
 
-/** The consent events of the audit trail, by sequence number. */
-async function consentEvents(db: Db | Trx): Promise<Map<number, Covering>> {
+type Covering =
+  | { kind: 'record'; target: string | null; details: Record<string, DetailValue> }
+  | { kind: 'batch'; size: number; root: string };
+
+const CONSENT_ACTIONS = ['consent.record', 'consent.batch'] as const;
+
+/** The consent events among `seqs`, by sequence number. */
+async function eventsBySeq(
+  db: Db | Trx,
+  seqs: readonly number[],
+  chunk: number,
+): Promise<Map<number, Covering>> {
   const events = new Map<number, Covering>();
-  let after = -1;
-  for (;;) {
-    const page = await db
+  for (let i = 0; i < seqs.length; i += chunk) {
+    const rows = await db
       .selectFrom('audit_events')
       .select(['seq', 'action', 'target_id', 'entry'])
-      .where('action', 'in', ['consent.record', 'consent.batch'])
-      .where('seq', '>', after)
-      .orderBy('seq')
-      .limit(PAGE)
+      .where('seq', 'in', seqs.slice(i, i + chunk))
+      .where('action', 'in', [...CONSENT_ACTIONS])
       .execute();
-    for (const e of page) {
-      const seq = Number(e.seq);
+    for (const e of rows) {
       const details = parseEntry(Buffer.from(e.entry)).details;
       events.set(
-        seq,
+        Number(e.seq),
         e.action === 'consent.batch'
-          ? {
-              kind: 'batch',
-              size: Number(details.records),
-              root: String(details.root),
-              leaves: [],
-              done: false,
-            }
-          : { kind: 'record', target: e.target_id, details, seen: false },
+          ? { kind: 'batch', size: Number(details.records), root: String(details.root) }
+          : { kind: 'record', target: e.target_id, details },
       );
-      after = seq;
     }
-    if (page.length < PAGE) return events;
   }
+  return events;
 }
 
 /** What a `consent.record` event says that its record must still say. */
@@ -97,16 +102,29 @@ function disagreement(
   return bad === undefined ? null : `its ${bad[0]} differs from what the audit event recorded`;
 }
 
+/** Page sizes (tests make them tiny so every page border is crossed). */
+export interface LedgerCheckOptions {
+  page?: number;
+  bySeq?: number;
+}
+
 /** Reads both tables and reports every record or event that does not agree. */
-export async function verifyConsentLedger(db: Db | Trx): Promise<LedgerCheck> {
-  const events = await consentEvents(db);
+export async function verifyConsentLedger(
+  db: Db | Trx,
+  { page: pageSize = PAGE, bySeq = BY_SEQ }: LedgerCheckOptions = {},
+): Promise<LedgerCheck> {
   const problems: LedgerProblem[] = [];
   let problemCount = 0;
   const report = (p: LedgerProblem) => {
     problemCount++;
     if (problems.length < LISTED) problems.push(p);
   };
+  /** Record events whose record was found; batch events whose records were all found. */
+  const seenRecords = new Set<number>();
+  const doneBatches = new Set<number>();
+  const open = new Map<number, OpenBatch>();
 
+  // Pass 1: every record, against the event it names.
   let records = 0;
   let after = '';
   for (;;) {
@@ -115,14 +133,23 @@ export async function verifyConsentLedger(db: Db | Trx): Promise<LedgerCheck> {
       .selectAll()
       .where('id', '>', after)
       .orderBy('id')
-      .limit(PAGE)
+      .limit(pageSize)
       .execute();
+    const named = [
+      ...new Set(
+        page.flatMap((r) =>
+          r.audit_seq === null || open.has(Number(r.audit_seq)) ? [] : [Number(r.audit_seq)],
+        ),
+      ),
+    ];
+    const events = await eventsBySeq(db, named, bySeq);
     for (const row of page) {
       records++;
       after = row.id;
       const seq = row.audit_seq === null ? null : Number(row.audit_seq);
-      const covering = seq === null ? undefined : events.get(seq);
-      if (seq === null || covering === undefined) {
+      const batch = seq === null ? undefined : open.get(seq);
+      const covering = seq === null || batch !== undefined ? undefined : events.get(seq);
+      if (seq === null || (batch === undefined && covering === undefined)) {
         report({
           kind: 'unaudited',
           auditSeq: seq,
@@ -131,65 +158,84 @@ export async function verifyConsentLedger(db: Db | Trx): Promise<LedgerCheck> {
         });
         continue;
       }
-      if (covering.kind === 'record') {
+      if (covering?.kind === 'record') {
         const differs =
           covering.target !== row.id
             ? 'the audit event it names is about another record'
-            : covering.seen
+            : seenRecords.has(seq)
               ? 'a second record claims the same audit event'
               : disagreement(covering.details, row);
-        covering.seen = true;
+        seenRecords.add(seq);
         if (differs !== null)
           report({ kind: 'altered', auditSeq: seq, recordId: row.id, detail: differs });
         continue;
       }
-      if (covering.done) {
+      if (doneBatches.has(seq)) {
         report({
           kind: 'altered',
           auditSeq: seq,
           recordId: row.id,
-          detail: `more records name this batch than the ${covering.size} it was written with`,
+          detail: 'more records name this batch than it was written with',
         });
         continue;
       }
-      covering.leaves.push(recordLeafHash(row));
-      if (covering.leaves.length === covering.size) {
-        covering.done = true;
-        if (rootFromLeafHashes(covering.leaves).toString('base64url') !== covering.root)
+      const current = batch ?? { size: covering!.size, root: covering!.root, leaves: [] };
+      open.set(seq, current);
+      current.leaves.push(recordLeafHash(row));
+      if (current.leaves.length === current.size) {
+        open.delete(seq);
+        doneBatches.add(seq);
+        if (rootFromLeafHashes(current.leaves).toString('base64url') !== current.root)
           report({
             kind: 'altered',
             auditSeq: seq,
             recordId: null,
-            detail: `the ${covering.size} records of this batch no longer hash to its Merkle root`,
+            detail: `the ${current.size} records of this batch no longer hash to its Merkle root`,
           });
-        covering.leaves = [];
       }
     }
-    if (page.length < PAGE) break;
+    if (page.length < pageSize) break;
   }
 
+  // Pass 2: every consent event, for records that are gone.
   let recordEvents = 0;
   let batchEvents = 0;
-  for (const [seq, e] of events) {
-    if (e.kind === 'record') {
-      recordEvents++;
-      if (!e.seen)
-        report({
-          kind: 'missing',
-          auditSeq: seq,
-          recordId: e.target,
-          detail: 'the record this audit event was written for is gone',
-        });
-    } else {
+  let afterSeq = -1;
+  for (;;) {
+    const page = await db
+      .selectFrom('audit_events')
+      .select(['seq', 'action', 'target_id', 'entry'])
+      .where('action', 'in', [...CONSENT_ACTIONS])
+      .where('seq', '>', afterSeq)
+      .orderBy('seq')
+      .limit(pageSize)
+      .execute();
+    for (const e of page) {
+      const seq = Number(e.seq);
+      afterSeq = seq;
+      if (e.action === 'consent.record') {
+        recordEvents++;
+        if (!seenRecords.has(seq))
+          report({
+            kind: 'missing',
+            auditSeq: seq,
+            recordId: e.target_id,
+            detail: 'the record this audit event was written for is gone',
+          });
+        continue;
+      }
       batchEvents++;
-      if (!e.done)
-        report({
-          kind: 'missing',
-          auditSeq: seq,
-          recordId: null,
-          detail: `${e.size - e.leaves.length} of the ${e.size} records of this batch are gone`,
-        });
+      if (doneBatches.has(seq)) continue;
+      const size = Number(parseEntry(Buffer.from(e.entry)).details.records);
+      const found = open.get(seq)?.leaves.length ?? 0;
+      report({
+        kind: 'missing',
+        auditSeq: seq,
+        recordId: null,
+        detail: `${size - found} of the ${size} records of this batch are gone`,
+      });
     }
+    if (page.length < pageSize) break;
   }
   return { ok: problemCount === 0, records, recordEvents, batchEvents, problemCount, problems };
 }
